@@ -19,7 +19,6 @@ ifeq ($(origin DLCOURSE_DATA), undefined)
 endif
 export PATH := $(BIN):$(PATH)
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
-export MPLBACKEND := Agg
 
 .PHONY: book test exercises lock venv clean
 
