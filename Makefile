@@ -20,9 +20,21 @@ endif
 export PATH := $(BIN):$(PATH)
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: book test exercises lock venv clean
+.PHONY: book test exercises lock venv sysdeps clean
 
 venv: $(STAMP)
+
+# System programs some tests drive: Debian's Chromium (browser tests of the website) and
+# bubblewrap (the grading sandbox). Installed with apt-get when missing and running as root.
+SYSTEM_COMMANDS := chromium:chromium bwrap:bubblewrap
+sysdeps:
+	@missing=""; for pair in $(SYSTEM_COMMANDS); do \
+	  command -v $${pair%%:*} >/dev/null || missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing system packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "missing system packages (some tests will be skipped):$$missing"; fi; fi
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,7 +46,7 @@ $(STAMP): requirements.lock pyproject.toml
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 
-test: $(STAMP)
+test: $(STAMP) sysdeps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 exercises: $(STAMP)
@@ -44,6 +56,7 @@ lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet pip-tools
 	$(BIN)/pip-compile --quiet --strip-extras --no-header --no-emit-find-links \
 	  --no-emit-index-url -o requirements.lock requirements.in
+	sed -i 's/^torch==\(.*\)+cpu$$/torch==\1/' requirements.lock
 
 clean:
 	rm -rf _build
