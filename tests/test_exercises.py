@@ -37,15 +37,11 @@ def nbgrader(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, capture_output=True, text=True)
 
 
-@pytest.fixture(scope="module", params=CHAPTERS)
-def graded(request, tmp_path_factory) -> GradedClass:
-    """Release the chapter's exercise and autograde a class of submissions, once per chapter."""
-    slug = request.param
-    course = tmp_path_factory.mktemp(f"course-{slug}")
-    config = ROOT / "autograder" / "nbgrader_config.py"
+def write_course_config(course: Path) -> None:
+    """An nbgrader course in ``course`` with the repository's settings (stubs, time limits)."""
     (course / "nbgrader_config.py").write_text(
         "c = get_config()\n"
-        f"load_subconfig({str(config)!r})\n"
+        f"load_subconfig({str(ROOT / 'autograder' / 'nbgrader_config.py')!r})\n"
         f"c.CourseDirectory.root = {str(course)!r}\n"
         "c.CourseDirectory.source_directory = 'source'\n"
         "c.CourseDirectory.release_directory = 'release'\n"
@@ -54,6 +50,14 @@ def graded(request, tmp_path_factory) -> GradedClass:
         "c.CourseDirectory.feedback_directory = 'feedback'\n"
         f"c.CourseDirectory.db_url = 'sqlite:///{course / 'gradebook.db'}'\n"
     )
+
+
+@pytest.fixture(scope="module", params=CHAPTERS)
+def graded(request, tmp_path_factory) -> GradedClass:
+    """Release the chapter's exercise and autograde a class of submissions, once per chapter."""
+    slug = request.param
+    course = tmp_path_factory.mktemp(f"course-{slug}")
+    write_course_config(course)
     shutil.copytree(ROOT / "solutions" / slug, course / "source" / slug)
     generated = nbgrader("generate_assignment", slug, cwd=course)
     assert generated.returncode == 0, generated.stderr
@@ -64,15 +68,22 @@ def graded(request, tmp_path_factory) -> GradedClass:
     for path in fixture_files(slug):
         grade_id, _, code = parse_fixture(path)
         submissions[f"fixture-{path.stem}"] = submission_from_release(release, solution, {grade_id: code})
-    for student, notebook in submissions.items():
-        folder = course / "submitted" / student / slug
+    # Two course copies grade half of the class each, in parallel (one nbgrader per core).
+    shards = [course, tmp_path_factory.mktemp(f"course-{slug}-shard")]
+    shutil.copytree(course, shards[1], dirs_exist_ok=True)
+    write_course_config(shards[1])
+    students = list(submissions)
+    for index, student in enumerate(students):
+        folder = shards[index % 2] / "submitted" / student / slug
         folder.mkdir(parents=True)
-        nbformat.write(notebook, folder / f"{slug}.ipynb")
+        nbformat.write(submissions[student], folder / f"{slug}.ipynb")
 
-    result = nbgrader("autograde", slug, "--force", cwd=course)
-    graded = GradedClass(slug, release_path, result.stdout + result.stderr, result.returncode)
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
-        for student in submissions:
+    runs = [subprocess.Popen([sys.executable, "-m", "nbgrader", "autograde", slug, "--force"], cwd=shard,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for shard in shards]
+    logs = [run.communicate()[0] for run in runs]
+    graded = GradedClass(slug, release_path, "\n".join(logs), max(run.returncode for run in runs))
+    for index, student in enumerate(students):
+        with Gradebook(f"sqlite:///{shards[index % 2] / 'gradebook.db'}") as gradebook:
             notebook = gradebook.find_submission_notebook(slug, slug, student)
             graded.scores[student] = (notebook.code_score, notebook.max_code_score)
             graded.cells[student] = {g.name: (g.score, g.max_score) for g in notebook.grades}
