@@ -3,6 +3,7 @@
 #   make test       run every test (unit, grading pipeline, notebooks, book build)
 #   make exercises  regenerate exercises/ (student versions) from solutions/ with nbgrader
 #   make lock       re-pin requirements.lock from requirements.in
+#   make mathjax    fetch MathJax (npm package, checksum-verified) so the website renders maths offline
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -20,7 +21,7 @@ endif
 export PATH := $(BIN):$(PATH)
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: book test exercises lock venv sysdeps clean
+.PHONY: book test exercises lock venv sysdeps mathjax clean
 
 venv: $(STAMP)
 
@@ -43,11 +44,31 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-book: $(STAMP)
+# MathJax 3 from its npm package (fetched with `npm pack`, checksum-verified), served by the website itself (no CDN): _config.yml points Sphinx's
+# mathjax_path at it and copies $(MATHJAX_DIR) into the site's _static folder.
+MATHJAX_VERSION := 3.2.2
+MATHJAX_SHA256 := 1b9c0a1c44df864e915690558e72adb9cc5203360daefd385084ced3b6c64c09
+MATHJAX_DIR := _build/vendor/mathjax
+MATHJAX_PARTS := LICENSE es5/tex-mml-chtml.js es5/input es5/output/chtml es5/a11y es5/ui es5/sre
+
+mathjax: $(MATHJAX_DIR)/.version-$(MATHJAX_VERSION)
+
+$(MATHJAX_DIR)/.version-$(MATHJAX_VERSION):
+	rm -rf $(MATHJAX_DIR) $(MATHJAX_DIR).part && mkdir -p $(MATHJAX_DIR).part
+	cd $(MATHJAX_DIR).part && npm pack --silent mathjax@$(MATHJAX_VERSION) >/dev/null && mv mathjax-$(MATHJAX_VERSION).tgz mathjax.tgz
+	echo "$(MATHJAX_SHA256)  $(MATHJAX_DIR).part/mathjax.tgz" | sha256sum --check --quiet
+	tar -xzf $(MATHJAX_DIR).part/mathjax.tgz -C $(MATHJAX_DIR).part $(addprefix package/,$(MATHJAX_PARTS))
+	mv $(MATHJAX_DIR).part/package/es5 $(MATHJAX_DIR)
+	mv $(MATHJAX_DIR).part/package/LICENSE $(MATHJAX_DIR)/LICENSE
+	rm -rf $(MATHJAX_DIR).part
+	touch $@
+
+book: $(STAMP) mathjax
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 
-test: $(STAMP) sysdeps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+# One BLAS thread per process: the tests already run two kernels or graders side by side.
+test: $(STAMP) sysdeps mathjax
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 exercises: $(STAMP)
 	$(BIN)/python -m dlcourse.grading.release

@@ -1,0 +1,103 @@
+"""Grading throughput: ``dlcourse grade`` (sandboxed, parallel) against plain ``nbgrader autograde``.
+
+Builds a class of realistic submissions of chapter 02 (correct, partial — one wrong-answer fixture
+of tests/fixtures/02-neuron/ — and blank, in turn), grades it with both tools on this machine in
+one run and prints submissions per minute of each and their ratio.
+
+    python benchmarks/grading_throughput.py [--count 60] [--jobs 2]
+
+Not a timed test: run it by hand on an otherwise idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+from course import fixture_files, parse_fixture, read, submission_from_release  # noqa: E402
+
+SLUG = "02-neuron"
+
+
+def make_class(count: int) -> dict[str, nbformat.NotebookNode]:
+    release = read(ROOT / "exercises" / SLUG / f"{SLUG}.ipynb")
+    solution = read(ROOT / "solutions" / SLUG / f"{SLUG}.ipynb")
+    fixtures = [parse_fixture(p) for p in fixture_files(SLUG)]
+    students = {}
+    for i in range(count):
+        kind = i % 3
+        if kind == 0:
+            notebook = submission_from_release(release, solution)
+        elif kind == 1:
+            grade_id, _, code = fixtures[i % len(fixtures)]
+            notebook = submission_from_release(release, solution, {grade_id: code})
+        else:
+            notebook = release
+        students[f"student{i:03d}"] = notebook
+    return students
+
+
+def time_dlcourse(students: dict, work: Path, jobs: int) -> float:
+    folder = work / "dlcourse-class"
+    for name, notebook in students.items():
+        (folder / name).mkdir(parents=True)
+        nbformat.write(notebook, folder / name / f"{SLUG}.ipynb")
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "dlcourse.grading.cli", "grade", SLUG, str(folder), "--out",
+                    str(work / "dlcourse-out"), "--course", str(ROOT), "--jobs", str(jobs)], check=False)
+    return time.perf_counter() - start
+
+
+def time_nbgrader(students: dict, work: Path) -> float:
+    course = work / "nbgrader-course"
+    config = ROOT / "autograder" / "nbgrader_config.py"
+    course.mkdir()
+    (course / "nbgrader_config.py").write_text(
+        "c = get_config()\n"
+        f"load_subconfig({str(config)!r})\n"
+        f"c.CourseDirectory.root = {str(course)!r}\n"
+        "c.CourseDirectory.source_directory = 'source'\n"
+        "c.CourseDirectory.release_directory = 'release'\n"
+        "c.CourseDirectory.submitted_directory = 'submitted'\n"
+        "c.CourseDirectory.autograded_directory = 'autograded'\n"
+        f"c.CourseDirectory.db_url = 'sqlite:///{course / 'gradebook.db'}'\n")
+    shutil.copytree(ROOT / "solutions" / SLUG, course / "source" / SLUG)
+    nbgrader = [sys.executable, "-m", "nbgrader"]
+    subprocess.run([*nbgrader, "generate_assignment", SLUG, "--log-level=ERROR"], cwd=course, check=True)
+    for name, notebook in students.items():
+        (course / "submitted" / name / SLUG).mkdir(parents=True)
+        nbformat.write(notebook, course / "submitted" / name / SLUG / f"{SLUG}.ipynb")
+    start = time.perf_counter()
+    subprocess.run([*nbgrader, "autograde", SLUG, "--log-level=ERROR"], cwd=course, check=False)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=60, help="submissions (default 60)")
+    parser.add_argument("--jobs", type=int, default=2, help="parallel jobs of dlcourse grade (default 2)")
+    args = parser.parse_args()
+    os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
+    students = make_class(args.count)
+    with tempfile.TemporaryDirectory() as tmp:
+        ours = time_dlcourse(students, Path(tmp), args.jobs)
+        theirs = time_nbgrader(students, Path(tmp))
+    rate_ours, rate_theirs = 60 * args.count / ours, 60 * args.count / theirs
+    print(f"\n{args.count} submissions on {os.cpu_count()} CPU cores")
+    print(f"dlcourse grade (--jobs {args.jobs}, sandboxed): {ours:7.1f} s  {rate_ours:6.1f} submissions/min")
+    print(f"nbgrader autograde (serial):        {theirs:7.1f} s  {rate_theirs:6.1f} submissions/min")
+    print(f"ratio: {rate_ours / rate_theirs:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

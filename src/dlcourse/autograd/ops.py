@@ -1,0 +1,490 @@
+"""Primitive ops of the engine. Each class holds one op: its maths, its forward and its backward.
+
+Forward and backward work on NumPy arrays. Backward returns one gradient per tensor input, shaped
+like the op's (broadcast) output: the engine sums broadcast axes away in one place.
+"""
+
+import numpy as np
+
+from .tensor import Function, IndexedGrad
+
+
+# --- arithmetic -----------------------------------------------------------------------------------
+class Add(Function):
+    """z = x + y.   dz/dx = 1,  dz/dy = 1."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x + y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad
+
+
+class Sub(Function):
+    """z = x - y.   dz/dx = 1,  dz/dy = -1."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x - y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, -grad
+
+
+class Mul(Function):
+    """z = x * y.   dz/dx = y,  dz/dy = x."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x * y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        return grad * y, grad * x
+
+
+class Div(Function):
+    """z = x / y.   dz/dx = 1/y,  dz/dy = -x/y^2."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x / y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        gx = grad / y
+        return gx, -gx * x / y
+
+
+class Neg(Function):
+    """z = -x.   dz/dx = -1."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class Pow(Function):
+    """z = x^p for a constant p.   dz/dx = p x^(p-1)."""
+
+    @staticmethod
+    def forward(ctx, x, exponent):
+        ctx.save_for_backward(x)
+        ctx.exponent = exponent
+        return x ** exponent
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        p = ctx.exponent
+        return grad * (p * x ** (p - 1))
+
+
+class MatMul(Function):
+    """Z = X @ Y (batched, NumPy rules).   dL/dX = G @ Y^T,  dL/dY = X^T @ G."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x @ y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        if x.ndim == 1 and y.ndim == 1:
+            return grad * y, grad * x
+        if x.ndim == 1:    # (k,) @ (..., k, n): treat x as a (1, k) matrix
+            return (grad[..., None, :] @ np.swapaxes(y, -1, -2))[..., 0, :], x[:, None] @ grad[..., None, :]
+        if y.ndim == 1:    # (..., m, k) @ (k,): treat y as a (k, 1) matrix
+            return grad[..., :, None] * y, (np.swapaxes(x, -1, -2) @ grad[..., None])[..., 0]
+        # batch dimensions that were broadcast are summed away by the engine
+        need_x, need_y = ctx.needs_input_grad
+        return (grad @ np.swapaxes(y, -1, -2) if need_x else None,
+                np.swapaxes(x, -1, -2) @ grad if need_y else None)
+
+
+class Maximum(Function):
+    """z = max(x, y) elementwise. The gradient goes to the larger input (split evenly on ties)."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return np.maximum(x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        share = ((x > y) + 0.5 * (x == y)).astype(grad.dtype)
+        return grad * share, grad * (1 - share)
+
+
+class Where(Function):
+    """z = x where condition else y (condition is a constant).   dz/dx = [c],  dz/dy = [not c]."""
+
+    @staticmethod
+    def forward(ctx, x, y, condition):
+        ctx.condition = condition
+        return np.where(condition, x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        zero = np.zeros((), dtype=grad.dtype)
+        return np.where(ctx.condition, grad, zero), np.where(ctx.condition, zero, grad)
+
+
+class Cast(Function):
+    """z = x converted to another floating dtype.   dz/dx = 1 (cast back)."""
+
+    @staticmethod
+    def forward(ctx, x, dtype):
+        ctx.input_dtype = x.dtype
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.astype(ctx.input_dtype)
+
+
+# --- elementwise functions -----------------------------------------------------------------------
+class Exp(Function):
+    """z = e^x.   dz/dx = e^x = z."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.exp(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * out
+
+
+class Log(Function):
+    """z = ln x.   dz/dx = 1/x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / x
+
+
+class Tanh(Function):
+    """z = tanh x.   dz/dx = 1 - z^2."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.tanh(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (1 - out * out)
+
+
+class Sigmoid(Function):
+    """z = 1 / (1 + e^-x).   dz/dx = z (1 - z).
+
+    Fused for stability: computed as (1 + tanh(x/2)) / 2, which never overflows.
+    """
+
+    @staticmethod
+    def forward(ctx, x):
+        out = 0.5 * (1 + np.tanh(0.5 * x))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * out * (1 - out)
+
+
+class ReLU(Function):
+    """z = max(x, 0).   dz/dx = [x > 0]."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.maximum(x, 0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * (x > 0)
+
+
+class Abs(Function):
+    """z = |x|.   dz/dx = sign(x) (0 at 0, as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * np.sign(x)
+
+
+class Clamp(Function):
+    """z = min(max(x, low), high).   dz/dx = [low <= x <= high]."""
+
+    @staticmethod
+    def forward(ctx, x, low, high):
+        ctx.save_for_backward(x)
+        ctx.low, ctx.high = low, high
+        return np.clip(x, low, high)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        keep = np.ones(x.shape, dtype=bool)
+        if ctx.low is not None:
+            keep &= x >= ctx.low
+        if ctx.high is not None:
+            keep &= x <= ctx.high
+        return grad * keep
+
+
+class Softplus(Function):
+    """z = (1/beta) ln(1 + e^(beta x)), linear above ``threshold``.   dz/dx = sigmoid(beta x).
+
+    Fused for stability: ln(1 + e^t) is evaluated with ``logaddexp`` so large t cannot overflow.
+    """
+
+    @staticmethod
+    def forward(ctx, x, beta, threshold):
+        bx = beta * x
+        ctx.save_for_backward(bx)
+        ctx.threshold = threshold
+        return np.where(bx > threshold, x, np.logaddexp(0, bx) / beta).astype(x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (bx,) = ctx.saved_tensors
+        return grad * np.where(bx > ctx.threshold, 1, 0.5 * (1 + np.tanh(0.5 * bx))).astype(grad.dtype)
+
+
+# --- reductions -----------------------------------------------------------------------------------
+def _restore_reduced_axes(grad, axis, keepdims, shape):
+    if axis is not None and not keepdims:
+        axis = tuple(a % len(shape) for a in np.atleast_1d(axis))
+        grad = np.expand_dims(grad, axis)
+    return np.broadcast_to(grad, shape)
+
+
+class Sum(Function):
+    """z = sum_i x_i over ``axis``.   dz/dx_i = 1 (the gradient is copied back over the axis)."""
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdims):
+        ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
+        return np.sum(x, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _restore_reduced_axes(grad, ctx.axis, ctx.keepdims, ctx.shape)
+
+
+class Mean(Function):
+    """z = (1/n) sum_i x_i over ``axis``.   dz/dx_i = 1/n."""
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdims):
+        ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
+        out = np.mean(x, axis=axis, keepdims=keepdims)
+        ctx.count = x.size // max(out.size, 1) if x.size else 1
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _restore_reduced_axes(grad / ctx.count, ctx.axis, ctx.keepdims, ctx.shape)
+
+
+class Max(Function):
+    """z = max_i x_i.   dz/dx_i = 1 for the maximum (along ``axis``: the index argmax returns;
+    over everything: shared evenly between ties, as ``torch.max()`` does)."""
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdims):
+        ctx.save_for_backward(x)
+        ctx.axis, ctx.keepdims = axis, keepdims
+        out = np.max(x, axis=axis, keepdims=keepdims)
+        ctx.out = out
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        if ctx.axis is None:
+            winners = x == ctx.out
+            return grad * winners / grad.dtype.type(winners.sum())
+        index = np.expand_dims(np.argmax(x, axis=ctx.axis), ctx.axis)
+        g = grad if ctx.keepdims else np.expand_dims(grad, ctx.axis)
+        out = np.zeros_like(x, dtype=grad.dtype)
+        np.put_along_axis(out, index, g, axis=ctx.axis)
+        return out
+
+
+# --- shapes and indexing ----------------------------------------------------------------------------
+class Reshape(Function):
+    """z = x viewed with another shape.   dL/dx = dL/dz reshaped back."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        try:
+            return x.reshape(shape)
+        except ValueError:
+            raise ValueError(f"reshape: cannot view shape {x.shape} ({x.size} elements) as {shape}") from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.shape)
+
+
+class Permute(Function):
+    """z = x with its axes reordered.   dL/dx = dL/dz with the inverse order."""
+
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.axes = axes
+        return np.transpose(x, axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.transpose(grad, np.argsort(ctx.axes))
+
+
+class GetItem(Function):
+    """z = x[index].   dL/dx = zeros with dL/dz added at ``index`` (repeated indices add up).
+
+    Returned as an ``IndexedGrad`` so the engine adds it in place: slicing one time step out of a
+    sequence costs the size of the slice, not of the sequence.
+    """
+
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.index = index
+        return x[index]
+
+    @staticmethod
+    def backward(ctx, grad):
+        return IndexedGrad(ctx.index, grad)
+
+
+class Concat(Function):
+    """z = [x_1, x_2, ...] joined along ``axis``.   dL/dx_k = the k-th slice of dL/dz."""
+
+    @staticmethod
+    def forward(ctx, *xs, axis):
+        ctx.axis = axis
+        ctx.splits = np.cumsum([x.shape[axis] for x in xs])[:-1]
+        return np.concatenate(xs, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return tuple(np.split(grad, ctx.splits, axis=ctx.axis))
+
+
+# --- fused neural-network ops -------------------------------------------------------------------------
+class Linear(Function):
+    """y = x W^T + b.   dL/dx = G W,  dL/dW = G^T x,  dL/db = G (summed over rows by the engine).
+
+    Fused for speed: one graph node instead of three (transpose, matmul, add).
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        ctx.save_for_backward(x, weight)
+        ctx.has_bias = bias is not None
+        out = x @ weight.T
+        if bias is not None:
+            out += bias
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        grad_x = grad @ weight if ctx.needs_input_grad[0] else None  # skipped for the first layer
+        grad_weight = grad.reshape(-1, grad.shape[-1]).T @ x.reshape(-1, x.shape[-1])
+        return (grad_x, grad_weight, grad) if ctx.has_bias else (grad_x, grad_weight)
+
+
+class Softmax(Function):
+    """s_i = e^(x_i - m) / sum_j e^(x_j - m), m = max_j x_j.   dL/dx = s * (g - sum(g s)).
+
+    Fused for stability: subtracting the maximum keeps every exponential <= 1.
+    """
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        e = np.exp(x - x.max(axis=axis, keepdims=True))
+        out = e / e.sum(axis=axis, keepdims=True)
+        ctx.save_for_backward(out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (s,) = ctx.saved_tensors
+        return s * (grad - (grad * s).sum(axis=ctx.axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    """z_i = x_i - m - ln sum_j e^(x_j - m).   dL/dx = g - softmax(x) * sum(g).
+
+    Fused for stability: the log-sum-exp trick gives finite values for logits of any size.
+    """
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        shifted = x - x.max(axis=axis, keepdims=True)
+        out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        ctx.save_for_backward(out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad - np.exp(out) * grad.sum(axis=ctx.axis, keepdims=True)
+
+
+class BCEWithLogits(Function):
+    """l = max(x, 0) - x y + ln(1 + e^-|x|)  (= -[y ln s(x) + (1-y) ln(1-s(x))]).
+    dl/dx = sigmoid(x) - y,   dl/dy = -x.
+
+    Fused for stability: never evaluates ln of a sigmoid that rounded to 0 or 1.
+    """
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        return grad * (0.5 * (1 + np.tanh(0.5 * x)) - y), grad * -x

@@ -1,0 +1,539 @@
+"""The reverse-mode engine: :class:`Tensor`, :class:`Function` and ``no_grad``.
+
+A ``Tensor`` wraps a NumPy array. When an op runs on tensors that require gradients, the op's
+``Function`` object is stored on the result (``tensor._ctx``) together with its inputs: the graph
+lives on the tensors themselves. ``Tensor.backward`` sorts that graph topologically (iteratively,
+so very deep graphs work), calls every ``backward`` in reverse order and adds each gradient into
+its input, summing away broadcast axes in one place (:func:`_sum_to_shape`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import namedtuple
+
+import numpy as np
+
+from .. import _rng
+
+_grad_enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """True unless inside a ``no_grad()`` block."""
+    return _grad_enabled
+
+
+@contextlib.contextmanager
+def no_grad():
+    """Context manager that stops recording the graph (for evaluation and parameter updates)."""
+    global _grad_enabled
+    previous, _grad_enabled = _grad_enabled, False
+    try:
+        yield
+    finally:
+        _grad_enabled = previous
+
+
+class Function:
+    """Base class of every primitive op: ``forward`` and ``backward`` side by side.
+
+    Subclasses define ``forward(ctx, *arrays, **constants)`` returning a NumPy array and
+    ``backward(ctx, grad)`` returning one gradient array (or ``None``) per tensor input.
+    Positional arguments of :meth:`apply` are the differentiable inputs (tensors); keyword
+    arguments are constants (shapes, axes, integer targets). ``ctx.needs_input_grad[i]`` tells
+    ``backward`` whether input i wants a gradient, so expensive ones can be skipped.
+    """
+
+    def __init__(self):
+        self.inputs: tuple[Tensor, ...] = ()
+        self.saved_tensors: tuple = ()
+        self.needs_input_grad: tuple[bool, ...] = ()
+
+    def save_for_backward(self, *arrays):
+        self.saved_tensors = arrays
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs, **constants) -> "Tensor":
+        """Run ``forward`` on the inputs' arrays and record the graph if a gradient is needed."""
+        inputs = tuple(x if isinstance(x, Tensor) else Tensor(x) for x in inputs)
+        ctx = cls()
+        ctx.needs_input_grad = tuple(x.requires_grad for x in inputs)
+        out = Tensor(cls.forward(ctx, *(x.data for x in inputs), **constants))
+        if _grad_enabled and any(x.requires_grad for x in inputs):
+            out.requires_grad = True
+            ctx.inputs = inputs
+            out._ctx = ctx
+        return out
+
+
+class IndexedGrad:
+    """A gradient that is zero except at ``index`` (returned by indexing ops): the engine adds
+    ``values`` there in place instead of materialising a mostly-zero array per slice."""
+
+    __slots__ = ("index", "values")
+
+    def __init__(self, index, values):
+        self.index, self.values = index, values
+
+
+def _sum_to_shape(grad: np.ndarray, shape: tuple) -> np.ndarray:
+    """Undo broadcasting: sum ``grad`` over the axes that broadcasting added or stretched."""
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
+    )
+    return grad.sum(axis=axes, keepdims=True).reshape(shape)
+
+
+def _add_at_index(grads: dict, owned: set, x: "Tensor", g: IndexedGrad) -> None:
+    """grads[x] += g, where g is zero outside ``g.index`` (repeated indices add up)."""
+    if id(x) not in owned:
+        base = grads.get(id(x))
+        grads[id(x)] = np.zeros(x.shape, dtype=g.values.dtype) if base is None else base.copy()
+        owned.add(id(x))
+    if _is_basic_index(g.index):
+        grads[id(x)][g.index] += g.values
+    else:
+        np.add.at(grads[id(x)], g.index, g.values)
+
+
+def _is_basic_index(index) -> bool:
+    """True for ints, slices, None and Ellipsis only (no index arrays, so no repeated elements)."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(i, int | slice | type(None) | type(Ellipsis)) for i in items)
+
+
+def _topological_order(root: "Tensor") -> list["Tensor"]:
+    """Tensors that ``root`` depends on, inputs before outputs (iterative depth-first search)."""
+    order, visited, stack = [], set(), [(root, False)]
+    while stack:
+        node, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        if node._ctx is not None:
+            stack.extend((x, False) for x in node._ctx.inputs if x.requires_grad and id(x) not in visited)
+    return order
+
+
+def check_same_float_dtype(name: str, *tensors) -> None:
+    """Matrix products refuse mixed float32/float64 (as PyTorch does) instead of silently upcasting."""
+    dtypes = {t.dtype for t in tensors if t is not None and np.issubdtype(t.dtype, np.floating)}
+    if len(dtypes) > 1:
+        raise TypeError(f"{name}: inputs have different dtypes {sorted(map(str, dtypes))}; convert one with "
+                        f".float() or .double() (training uses float32)")
+
+
+def _default_dtype(data) -> np.ndarray:
+    array = np.asarray(data)
+    if array.dtype == np.float64 and not isinstance(data, np.ndarray | np.floating):
+        array = array.astype(np.float32)  # Python floats become float32, as in PyTorch
+    return array
+
+
+MaxResult = namedtuple("MaxResult", ["values", "indices"])
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    Args:
+        data: array-like. Python floats become float32, NumPy arrays keep their dtype.
+        requires_grad: if True, ``backward`` fills ``.grad`` for this tensor.
+    """
+
+    __array_ufunc__ = None  # make NumPy defer to our reflected operators (np.float64(2) * t)
+
+    def __init__(self, data, requires_grad: bool = False):
+        self.data = data.data if isinstance(data, Tensor) else _default_dtype(data)
+        if requires_grad and not np.issubdtype(self.data.dtype, np.floating):
+            raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.data.dtype}")
+        self.requires_grad = requires_grad
+        self.grad: Tensor | None = None
+        self._ctx: Function | None = None
+        self._retains_grad = False
+
+    # --- basic properties -------------------------------------------------------------------
+    shape = property(lambda self: self.data.shape)
+    dtype = property(lambda self: self.data.dtype)
+    ndim = property(lambda self: self.data.ndim)
+    T = property(lambda self: self.permute(*reversed(range(self.ndim))) if self.ndim >= 2 else self)
+    mT = property(lambda self: self.transpose(-2, -1))  # the last two dims swapped (batched matrices)
+    is_leaf = property(lambda self: self._ctx is None)
+
+    def size(self, dim=None):
+        return self.shape if dim is None else self.shape[dim]
+
+    def numel(self) -> int:
+        return self.data.size
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def __len__(self):
+        return len(self.data)
+
+    def __repr__(self):
+        suffix = ", requires_grad=True" if self.requires_grad else ""
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        return f"tensor({body}{suffix})"
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"the truth value of a tensor with {self.data.size} elements is ambiguous; use .any() or .all()")
+        return bool(self.data)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def any(self) -> bool:
+        return bool(self.data.any())
+
+    def all(self) -> bool:
+        return bool(self.data.all())
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+        return self.data.item()
+
+    def numpy(self) -> np.ndarray:
+        if self.requires_grad:
+            raise RuntimeError("can't call numpy() on a tensor that requires grad; use .detach().numpy()")
+        return self.data
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def detach(self) -> "Tensor":
+        """The same data, cut off from the graph."""
+        return Tensor(self.data)
+
+    def retain_grad(self) -> None:
+        """Also keep ``.grad`` for this intermediate (non-leaf) tensor, to inspect it."""
+        self._retains_grad = True
+
+    def requires_grad_(self, flag: bool = True) -> "Tensor":
+        if flag and not np.issubdtype(self.dtype, np.floating):
+            raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.dtype}")
+        self.requires_grad = flag
+        return self
+
+    def to(self, dtype) -> "Tensor":
+        """Convert to another dtype (differentiably). ``to("cpu")`` is accepted and does nothing."""
+        if isinstance(dtype, str) and dtype == "cpu":
+            return self
+        return _ops.Cast.apply(self, dtype=np.dtype(dtype)) if np.dtype(dtype) != self.dtype else self
+
+    def float(self):
+        return self.to(np.float32)
+
+    def double(self):
+        return self.to(np.float64)
+
+    def long(self):
+        return Tensor(self.data.astype(np.int64))
+
+    # --- backward ----------------------------------------------------------------------------
+    def backward(self, gradient=None) -> None:
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+
+        Args:
+            gradient: d(loss)/d(self); may be omitted when ``self`` holds one element.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("backward() on a tensor that does not require grad (no leaf needs a gradient)")
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(f"gradient can only be implied for a one-element output, got shape {self.shape}")
+            gradient = np.ones_like(self.data)
+        gradient = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.dtype)
+        if gradient.shape != self.shape:
+            raise ValueError(f"gradient has shape {gradient.shape} but the tensor has shape {self.shape}")
+
+        grads, owned = {id(self): gradient}, set()   # owned: arrays we created and may add into
+        for node in reversed(_topological_order(self)):
+            grad = grads.pop(id(node), None)
+            if grad is None:
+                continue
+            if node._ctx is None or node._retains_grad:
+                node._accumulate_grad(grad)
+            if node._ctx is None:
+                continue
+            input_grads = node._ctx.backward(node._ctx, grad)
+            if not isinstance(input_grads, tuple):
+                input_grads = (input_grads,)
+            for x, g in zip(node._ctx.inputs, input_grads):
+                if g is None or not x.requires_grad:
+                    continue
+                if isinstance(g, IndexedGrad):
+                    _add_at_index(grads, owned, x, g)
+                    continue
+                g = _sum_to_shape(np.asarray(g), x.shape)
+                if id(x) not in grads:
+                    grads[id(x)] = g
+                elif id(x) in owned:
+                    grads[id(x)] += g
+                else:
+                    grads[id(x)] = grads[id(x)] + g
+                    owned.add(id(x))
+
+    def _accumulate_grad(self, grad: np.ndarray) -> None:
+        """Add a finished gradient into this leaf's ``.grad``."""
+        if grad.dtype != self.dtype:
+            grad = grad.astype(self.dtype)
+        if self.grad is None:
+            self.grad = Tensor(grad if grad.flags.writeable and grad.base is None else grad.copy())
+        else:
+            self.grad = Tensor(self.grad.data + grad)  # a new array: the old one may be shared
+
+    # --- arithmetic ----------------------------------------------------------------------------
+    def _lift(self, other) -> "Tensor":
+        if isinstance(other, Tensor):
+            return other
+        dtype = self.dtype if np.issubdtype(self.dtype, np.floating) else None
+        return Tensor(np.asarray(other, dtype=dtype))
+
+    def _binary(self, op, other, name):
+        other = self._lift(other)
+        try:
+            np.broadcast_shapes(self.shape, other.shape)
+        except ValueError:
+            raise ValueError(f"{name}: shapes {self.shape} and {other.shape} cannot be broadcast together") from None
+        return op.apply(self, other)
+
+    def __add__(self, other):
+        return self._binary(_ops.Add, other, "add")
+
+    def __radd__(self, other):
+        return self._lift(other)._binary(_ops.Add, self, "add")
+
+    def __sub__(self, other):
+        return self._binary(_ops.Sub, other, "sub")
+
+    def __rsub__(self, other):
+        return self._lift(other)._binary(_ops.Sub, self, "sub")
+
+    def __mul__(self, other):
+        return self._binary(_ops.Mul, other, "mul")
+
+    def __rmul__(self, other):
+        return self._lift(other)._binary(_ops.Mul, self, "mul")
+
+    def __truediv__(self, other):
+        return self._binary(_ops.Div, other, "div")
+
+    def __rtruediv__(self, other):
+        return self._lift(other)._binary(_ops.Div, self, "div")
+
+    def __neg__(self):
+        return _ops.Neg.apply(self)
+
+    def __pow__(self, exponent):
+        if isinstance(exponent, Tensor):
+            return (self.log() * exponent).exp()
+        return _ops.Pow.apply(self, exponent=exponent)
+
+    def __rpow__(self, base):
+        return (self * float(np.log(base))).exp()
+
+    def __matmul__(self, other):
+        other = self._lift(other)
+        a, b = self.shape, other.shape
+        if self.ndim == 0 or other.ndim == 0:
+            raise ValueError(f"matmul: both arguments need at least one dimension, got shapes {a} and {b}")
+        inner_a, inner_b = a[-1], b[-2] if other.ndim >= 2 else b[0]
+        if inner_a != inner_b:
+            raise ValueError(f"matmul: shapes {a} and {b} do not match: {inner_a} (last dim of the first) != {inner_b} (the second's rows)")
+        check_same_float_dtype("matmul", self, other)
+        return _ops.MatMul.apply(self, other)
+
+    def __rmatmul__(self, other):
+        return self._lift(other).__matmul__(self)
+
+    # comparisons: results are boolean tensors outside the graph
+    def _compare(self, fn, other):
+        return Tensor(fn(self.data, other.data if isinstance(other, Tensor) else other))
+
+    __lt__ = lambda self, o: self._compare(np.less, o)
+    __le__ = lambda self, o: self._compare(np.less_equal, o)
+    __gt__ = lambda self, o: self._compare(np.greater, o)
+    __ge__ = lambda self, o: self._compare(np.greater_equal, o)
+    __eq__ = lambda self, o: self._compare(np.equal, o)
+    __ne__ = lambda self, o: self._compare(np.not_equal, o)
+    __hash__ = object.__hash__
+
+    def __setitem__(self, index, value):
+        """In-place assignment, allowed only outside the graph (no_grad, or a tensor without grad)."""
+        if self.requires_grad and _grad_enabled:
+            raise RuntimeError("in-place assignment to a tensor that requires grad would corrupt its gradient; "
+                               "do it inside `with dlcourse.no_grad():` or build a new tensor (e.g. with where/cat)")
+        self.data[index.data if isinstance(index, Tensor) else index] = value.data if isinstance(value, Tensor) else value
+
+    def __getitem__(self, index):
+        if isinstance(index, Tensor):
+            index = index.data
+        elif isinstance(index, tuple):
+            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return _ops.GetItem.apply(self, index=index)
+
+    # --- elementwise and reductions --------------------------------------------------------------
+    def exp(self):
+        return _ops.Exp.apply(self)
+
+    def log(self):
+        return _ops.Log.apply(self)
+
+    def tanh(self):
+        return _ops.Tanh.apply(self)
+
+    def sigmoid(self):
+        return _ops.Sigmoid.apply(self)
+
+    def relu(self):
+        return _ops.ReLU.apply(self)
+
+    def abs(self):
+        return _ops.Abs.apply(self)
+
+    def sqrt(self):
+        return self ** 0.5
+
+    def clamp(self, min=None, max=None):
+        return _ops.Clamp.apply(self, low=min, high=max)
+
+    def sum(self, dim=None, keepdim=False):
+        return _ops.Sum.apply(self, axis=dim, keepdims=keepdim)
+
+    def mean(self, dim=None, keepdim=False):
+        return _ops.Mean.apply(self, axis=dim, keepdims=keepdim)
+
+    def var(self, dim=None, keepdim=False, unbiased=True):
+        count = self.data.size if dim is None else int(np.prod([self.shape[d] for d in np.atleast_1d(dim)]))
+        centred = self - self.mean(dim, keepdim=True)
+        return (centred * centred).sum(dim, keepdim) / (count - 1 if unbiased else count)
+
+    def max(self, dim=None, keepdim=False):
+        """Largest value; with ``dim``, returns ``(values, indices)`` like ``torch.max``."""
+        if dim is None:
+            return _ops.Max.apply(self, axis=None, keepdims=False)
+        values = _ops.Max.apply(self, axis=dim, keepdims=keepdim)
+        indices = np.argmax(self.data, axis=dim)
+        return MaxResult(values, Tensor(np.expand_dims(indices, dim) if keepdim else indices))
+
+    def argmax(self, dim=None, keepdim=False):
+        out = np.argmax(self.data, axis=dim)
+        return Tensor(np.expand_dims(out, dim) if keepdim and dim is not None else out)
+
+    # --- shapes ----------------------------------------------------------------------------
+    def reshape(self, *shape):
+        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], tuple | list) else shape
+        return _ops.Reshape.apply(self, shape=tuple(shape))
+
+    view = reshape
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        end = end_dim % max(self.ndim, 1)
+        return self.reshape(self.shape[:start_dim] + (-1,) + self.shape[end + 1:])
+
+    def unsqueeze(self, dim):
+        dim = dim if dim >= 0 else dim + self.ndim + 1
+        return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
+
+    def squeeze(self, dim=None):
+        if dim is None:
+            return self.reshape(tuple(n for n in self.shape if n != 1))
+        return self.reshape(self.shape[:dim] + self.shape[dim + 1:]) if self.shape[dim] == 1 else self
+
+    def transpose(self, dim0, dim1):
+        axes = list(range(self.ndim))
+        axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
+        return _ops.Permute.apply(self, axes=tuple(axes))
+
+    def permute(self, *dims):
+        dims = dims[0] if len(dims) == 1 and isinstance(dims[0], tuple | list) else dims
+        return _ops.Permute.apply(self, axes=tuple(dims))
+
+    def expand(self, *shape):
+        return self + Tensor(np.zeros(shape, dtype=self.dtype))
+
+
+def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
+    """Make a tensor from array-like data (a copy, like ``torch.tensor``)."""
+    array = _default_dtype(data.data if isinstance(data, Tensor) else data)
+    return Tensor(np.array(array, dtype=dtype), requires_grad=requires_grad)
+
+
+def _shape(size):
+    return tuple(size[0]) if len(size) == 1 and isinstance(size[0], tuple | list) else tuple(size)
+
+
+def zeros(*size, dtype=np.float32, requires_grad=False) -> Tensor:
+    return Tensor(np.zeros(_shape(size), dtype=dtype), requires_grad=requires_grad)
+
+
+def ones(*size, dtype=np.float32, requires_grad=False) -> Tensor:
+    return Tensor(np.ones(_shape(size), dtype=dtype), requires_grad=requires_grad)
+
+
+def randn(*size, dtype=np.float32, requires_grad=False) -> Tensor:
+    """Standard normal samples from the package's generator (see ``manual_seed``)."""
+    return Tensor(_rng.generator().standard_normal(_shape(size)).astype(dtype), requires_grad=requires_grad)
+
+
+def rand(*size, dtype=np.float32, requires_grad=False) -> Tensor:
+    """Uniform samples on [0, 1) from the package's generator."""
+    return Tensor(_rng.generator().random(_shape(size)).astype(dtype), requires_grad=requires_grad)
+
+
+def arange(*args, dtype=None) -> Tensor:
+    return Tensor(np.arange(*args, dtype=dtype))
+
+
+def zeros_like(t: Tensor) -> Tensor:
+    return Tensor(np.zeros_like(t.data))
+
+
+def ones_like(t: Tensor) -> Tensor:
+    return Tensor(np.ones_like(t.data))
+
+
+def cat(tensors, dim=0) -> Tensor:
+    return _ops.Concat.apply(*tensors, axis=dim)
+
+
+def stack(tensors, dim=0) -> Tensor:
+    return cat([t.unsqueeze(dim) for t in tensors], dim)
+
+
+def where(condition, x, y) -> Tensor:
+    """``x`` where ``condition`` holds, else ``y`` (gradient flows to the chosen one)."""
+    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    x = x if isinstance(x, Tensor) else (y._lift(x) if isinstance(y, Tensor) else Tensor(x))
+    y = y if isinstance(y, Tensor) else x._lift(y)
+    return _ops.Where.apply(x, y, condition=cond.astype(bool))
+
+
+def maximum(x: Tensor, y) -> Tensor:
+    return x._binary(_ops.Maximum, y, "maximum")
+
+
+from . import ops as _ops  # noqa: E402  (ops subclass Function, defined above)

@@ -1,0 +1,147 @@
+"""The grader's outputs: grades.csv, one HTML feedback page per student, and report.html.
+
+Feedback names each test cell, its points and, when it failed, the first error message (capped);
+it never shows test code. A message that quotes a hidden test's code (a student's function can
+raise an error holding the caller's source) is withheld.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import re
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dlcourse.grading.assemble import Assignment
+
+
+@dataclass
+class Part:
+    """One test cell's result for one student."""
+
+    grade_id: str
+    points: float
+    max_points: float
+    state: str            # passed, failed, not run
+    message: str = ""
+
+
+@dataclass
+class Grade:
+    """One row of grades.csv, with what the feedback page and the report need."""
+
+    student_id: str
+    score: float
+    max_score: float
+    status: str
+    reason: str
+    seconds: float = 0.0
+    parts: list[Part] = field(default_factory=list)
+
+    @property
+    def normal(self) -> bool:
+        return self.status == "graded"
+
+
+def hidden_lines(assignment: Assignment) -> set[str]:
+    """Lines of hidden test code (stripped, long enough to be distinctive)."""
+    lines = set()
+    for source in assignment.test_sources:
+        for block in re.findall(r"### BEGIN HIDDEN TESTS(.*?)(?:### END HIDDEN TESTS|$)", source, flags=re.S):
+            lines |= {line.strip() for line in block.splitlines() if len(line.strip()) >= 12}
+    return lines
+
+
+def safe_message(message: str, secret_lines: set[str]) -> str:
+    """``message`` unless it quotes hidden test code."""
+    if any(line in message for line in secret_lines):
+        return "(message withheld: it quoted the hidden test's code)"
+    return message
+
+
+def write_csv(grades: list[Grade], path: Path) -> None:
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student_id", "score", "max_score", "status", "reason"])
+        for g in grades:
+            writer.writerow([g.student_id, f"{g.score:g}", f"{g.max_score:g}", g.status, g.reason])
+
+
+STYLE = """<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}
+table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}
+.passed{color:#176b2c}.failed{color:#a4161a}.bar{background:#3b6ea8;height:1rem;display:inline-block}
+code{white-space:pre-wrap}</style>"""
+
+
+def _page(title: str, body: str) -> str:
+    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"{STYLE}</head><body><h1>{html.escape(title)}</h1>{body}</body></html>\n")
+
+
+def write_feedback(grade: Grade, assignment: Assignment, folder: Path) -> Path:
+    """``folder/<student_id>/<slug>.html``: the score, the status and every test cell's result."""
+    e = html.escape
+    rows = "".join(
+        f"<tr><td>{e(p.grade_id)}</td><td class='{p.state.replace(' ', '-')}'>{e(p.state)}</td>"
+        f"<td>{p.points:g} / {p.max_points:g}</td><td><code>{e(p.message)}</code></td></tr>" for p in grade.parts)
+    body = (f"<p>Student <b>{e(grade.student_id)}</b>: <b>{grade.score:g} / {grade.max_score:g}</b> points "
+            f"for the automatically graded parts.</p>")
+    if grade.status != "graded" or grade.reason:
+        body += f"<p>Status: <b>{e(grade.status)}</b>. {e(grade.reason)}</p>"
+    if grade.parts:
+        body += ("<table><tr><th>test</th><th>result</th><th>points</th><th>message</th></tr>" + rows + "</table>"
+                 "<p>The tests' code is not shown; the messages say what was checked.</p>")
+    if assignment.manual:
+        body += "<p>Written answers are graded by hand and are not included in this score.</p>"
+    out = folder / grade.student_id / f"{assignment.slug}.html"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(_page(f"Feedback on {assignment.slug}", body))
+    return out
+
+
+def _histogram(scores: list[float], maximum: float) -> str:
+    if not scores:
+        return "<p>No submission was graded.</p>"
+    bins = [0] * 11
+    for s in scores:
+        bins[min(10, int(10 * s / maximum)) if maximum else 0] += 1
+    top = max(bins)
+    rows = "".join(f"<tr><td>{10 * i}–{10 * i + 9 if i < 10 else 100}%</td><td>{n}</td>"
+                   f"<td><span class='bar' style='width:{20 * n / top:.1f}rem'></span></td></tr>"
+                   for i, n in enumerate(bins))
+    return ("<table aria-label='score histogram'><tr><th>score</th><th>students</th><th></th></tr>"
+            + rows + "</table>")
+
+
+def write_report(grades: list[Grade], assignment: Assignment, path: Path, protections: list,
+                 problems: list[str], settings: str) -> None:
+    """report.html: histogram, pass rate per part, slowest submissions, problems, protections."""
+    e = html.escape
+    scored = [g for g in grades if g.status in ("graded", "timeout", "resource_limit", "kernel_died")]
+    mean = f"{statistics.mean(g.score for g in scored):.2f}" if scored else "–"
+    body = (f"<p>{len(grades)} submissions; {sum(g.normal for g in grades)} graded normally; "
+            f"mean score {mean} / {assignment.max_score:g}. {e(settings)}</p><h2>Scores</h2>"
+            + _histogram([g.score for g in scored], assignment.max_score))
+    body += "<h2>Pass rate per part</h2><table><tr><th>test</th><th>points</th><th>passed</th><th>rate</th></tr>"
+    for test in assignment.tests:
+        ran = [p for g in scored for p in g.parts if p.grade_id == test.grade_id]
+        passed = sum(p.state == "passed" for p in ran)
+        rate = f"{100 * passed / len(ran):.0f}%" if ran else "–"
+        body += f"<tr><td>{e(test.grade_id)}</td><td>{test.points:g}</td><td>{passed} / {len(ran)}</td><td>{rate}</td></tr>"
+    body += "</table><h2>Slowest submissions</h2><table><tr><th>student</th><th>seconds</th><th>status</th></tr>"
+    for g in sorted(grades, key=lambda g: -g.seconds)[:10]:
+        body += f"<tr><td>{e(g.student_id)}</td><td>{g.seconds:.1f}</td><td>{e(g.status)}</td></tr>"
+    body += "</table><h2>Problems</h2>"
+    issues = [g for g in grades if not g.normal or g.reason]
+    if issues or problems:
+        body += "<ul>" + "".join(f"<li><b>{e(g.student_id)}</b> ({e(g.status)}): {e(g.reason)}</li>" for g in issues)
+        body += "".join(f"<li>{e(p)}</li>" for p in problems) + "</ul>"
+    else:
+        body += "<p>None.</p>"
+    body += "<h2>Sandbox protections</h2><table><tr><th>protection</th><th>active</th><th>how</th></tr>"
+    for name, active, how in protections:
+        body += f"<tr><td>{e(name)}</td><td>{'yes' if active else '<b>NO</b>'}</td><td>{e(how)}</td></tr>"
+    body += "</table>"
+    path.write_text(_page(f"Grading report: {assignment.slug}", body))
