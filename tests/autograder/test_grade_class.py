@@ -13,7 +13,7 @@ import textwrap
 import nbformat
 import pytest
 
-from conftest import (MAX, POINTS, SLUG, answer_source, cell_index, correct, deep, needs_bwrap, read_grades,
+from classroom import (MAX, POINTS, SLUG, answer_source, cell_index, correct, deep, needs_bwrap, read_grades,
                       run_grade, with_answers, wrong, write_student)
 
 pytestmark = needs_bwrap
@@ -202,7 +202,7 @@ def graded(tmp_path_factory):
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
-    context = {"release": nbformat.from_dict(deep(__import__("conftest").RELEASE)), "root": ROOT,
+    context = {"release": nbformat.from_dict(deep(__import__("classroom").RELEASE)), "root": ROOT,
                "classroom": classroom, "port": listener.getsockname()[1]}
     for name, builder in STUDENTS.items():
         write_student(classroom, name, builder(context))
@@ -357,7 +357,7 @@ def test_broken_submission_gets_a_row_with_a_clear_reason(graded, student, statu
 
 
 def test_feedback_names_failed_hidden_tests_and_points_but_never_their_code(graded):
-    from conftest import SOLUTION
+    from classroom import SOLUTION
 
     page = (graded[2] / "feedback" / "wrong-bias" / f"{SLUG}.html").read_text()
     assert "test-neuron" in page and "0 / 2" in page and "failed" in page

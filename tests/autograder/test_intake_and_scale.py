@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (MAX, RELEASE, SLUG, correct, needs_bwrap, read_grades, run_grade, wrong, write_student)
+from classroom import (MAX, RELEASE, SLUG, correct, needs_bwrap, read_grades, run_grade, wrong, write_student)
 from dlcourse.grading.intake import UnsafeArchive, collect, extract_zip
 
 

@@ -21,7 +21,7 @@ from dlcourse.grading.assemble import Assignment, build_program, load_assignment
 from dlcourse.grading.intake import LMS_PATTERNS, Submission, UnsafeArchive, collect
 from dlcourse.grading.report import Grade, Part, hidden_lines, safe_message, write_csv, write_feedback, write_report
 from dlcourse.grading.runner import run_program
-from dlcourse.grading.sandbox import Limits, bwrap_path, protections
+from dlcourse.grading.sandbox import MAX_JOBS, Limits, bwrap_path, protections
 
 
 def grade_one(sub: Submission, assignment: Assignment, workdir: Path, limits: Limits, slot: int,
@@ -55,6 +55,9 @@ def grade(args: argparse.Namespace) -> int:
     from dlcourse.grading.release import find_course_root
 
     course = Path(args.course).resolve() if args.course else find_course_root()
+    if not 1 <= args.jobs <= MAX_JOBS:
+        print(f"error: --jobs must be between 1 and {MAX_JOBS}, got {args.jobs}", file=sys.stderr)
+        return 2
     sandbox = not args.no_sandbox
     if sandbox and bwrap_path() is None:
         print("error: bubblewrap (bwrap) is not installed, so submissions cannot be sandboxed.\n"

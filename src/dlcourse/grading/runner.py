@@ -24,7 +24,7 @@ from jupyter_client import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 
 from dlcourse.grading.assemble import Assignment, Step
-from dlcourse.grading.sandbox import BASE_UID, Limits, kernel_command
+from dlcourse.grading.sandbox import Limits, job_uid, kernel_command
 
 MESSAGE_CHARS = 400          # an error message kept for feedback
 TOTAL_OUTPUT_BYTES = 256_000  # output kept per notebook
@@ -82,7 +82,7 @@ class Kernel:
     def __init__(self, workdir: Path, limits: Limits, slot: int, sandbox: bool):
         self.limits, self.slot, self.sandbox = limits, slot, sandbox
         self.scratch = Path(tempfile.mkdtemp(prefix="scratch-", dir=workdir))
-        self.uid = BASE_UID + slot if os.geteuid() == 0 else None
+        self.uid = job_uid(slot) if os.geteuid() == 0 else None
         connection = self.scratch / "kernel.json"
         write_connection_file(str(connection), transport="ipc", ip=str(self.scratch / "k"),
                               key=secrets.token_hex(16).encode())

@@ -21,8 +21,20 @@ from pathlib import Path
 
 #: System folders the kernel may read (those that exist on this machine).
 SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc")
-#: First unprivileged user id given to sandboxed kernels; job slot k runs as BASE_UID + k.
+#: First unprivileged user id given to sandboxed kernels (see job_uid).
 BASE_UID = 61000
+MAX_JOBS = 64
+
+
+def job_uid(slot: int) -> int:
+    """The unprivileged user id of job slot ``slot`` of this grading run.
+
+    Each run gets its own block of ids (from its process id), so two runs on one machine never
+    share a user, and killing one job's processes never touches another run's kernels.
+    """
+    if not 0 <= slot < MAX_JOBS:
+        raise ValueError(f"job slot {slot} out of range: at most {MAX_JOBS} parallel jobs")
+    return BASE_UID + (os.getpid() % 4096) * MAX_JOBS + slot
 
 
 @dataclass(frozen=True)
@@ -91,7 +103,7 @@ def kernel_command(connection_file: Path, scratch: Path, limits: Limits, slot: i
                 "--memory-mb", str(limits.memory_mb), "--processes", str(limits.processes),
                 "--file-mb", str(limits.file_mb)]
     if os.geteuid() == 0:
-        launcher += ["--uid", str(BASE_UID + slot)]
+        launcher += ["--uid", str(job_uid(slot))]
     launcher += ["--", "-f", str(connection_file)]
     return (bwrap_command(scratch) + ["--"] if sandbox else []) + launcher
 
@@ -119,6 +131,6 @@ def protections(sandbox: bool, limits: Limits) -> list[tuple[str, bool, str]]:
         ("No network (network namespace)", sandbox, "--unshare-net" if sandbox else "off (--no-sandbox)"),
         ("Own PID namespace", sandbox, "--unshare-pid: every process of the submission dies with its kernel"
          if sandbox else "off (--no-sandbox)"),
-        ("Unprivileged user id per job", root, f"uid {BASE_UID}+slot" if root else "grader is not root: runs as the grader's user"),
+        ("Unprivileged user id per job", root, "a user id of its own per job slot and run" if root else "grader is not root: runs as the grader's user"),
     ]
     return rows
