@@ -31,10 +31,9 @@ def as_array(value, name: str = "the result", shape: tuple | None = None) -> np.
         name: how to call it in a message, e.g. ``"neuron(x, w, b)"``.
         shape: the expected shape, or None to accept any shape.
     """
-    if hasattr(value, "detach") and hasattr(value, "numpy"):  # torch tensors
-        value = value.detach().cpu().numpy()
-    elif type(value).__module__.startswith("dlcourse") and hasattr(value, "numpy"):
-        value = value.numpy()
+    if hasattr(value, "detach") and hasattr(value, "numpy"):  # torch and dlcourse tensors
+        value = value.detach()
+        value = (value.cpu() if hasattr(value, "cpu") else value).numpy()
     if isinstance(value, (bool, np.bool_)) or value is None or isinstance(value, (str, bytes)):
         raise AssertionError(f"{name} should be a number or an array of numbers, got {_describe(value)}")
     if isinstance(value, (list, tuple)):
