@@ -2,6 +2,7 @@
 #   make book       build the website into _build/html (executes lesson notebooks, cached)
 #   make test       run every test (unit, grading pipeline, notebooks, book build)
 #   make exercises  regenerate exercises/ (student versions) from solutions/ with nbgrader
+#                   (CHAPTERS="NN-slug ..." for some chapters only)
 #   make lock       re-pin requirements.lock from requirements.in
 #   make mathjax    fetch MathJax (npm package, checksum-verified) so the website renders maths offline
 
@@ -70,8 +71,9 @@ book: $(STAMP) mathjax
 test: $(STAMP) sysdeps mathjax
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# `make exercises CHAPTERS="06-regularization"` regenerates some chapters only.
 exercises: $(STAMP)
-	$(BIN)/python -m dlcourse.grading.release
+	$(BIN)/python -m dlcourse.grading.release $(CHAPTERS)
 
 lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet pip-tools
