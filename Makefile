@@ -73,7 +73,7 @@ test: $(STAMP) sysdeps mathjax
 
 # `make exercises CHAPTERS="06-regularization"` regenerates some chapters only.
 exercises: $(STAMP)
-	$(BIN)/python -m dlcourse.grading.release $(CHAPTERS)
+	$(BIN)/python -m dlcourse.autograder.release $(CHAPTERS)
 
 lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet pip-tools

@@ -53,7 +53,7 @@ def time_dlcourse(students: dict, work: Path, jobs: int) -> float:
         (folder / name).mkdir(parents=True)
         nbformat.write(notebook, folder / name / f"{SLUG}.ipynb")
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "dlcourse.grading.cli", "grade", SLUG, str(folder), "--out",
+    subprocess.run([sys.executable, "-m", "dlcourse.autograder.cli", "grade", SLUG, str(folder), "--out",
                     str(work / "dlcourse-out"), "--course", str(ROOT), "--jobs", str(jobs)], check=False)
     return time.perf_counter() - start
 

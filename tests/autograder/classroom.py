@@ -73,7 +73,7 @@ def write_student(folder: Path, student: str, notebook, name: str = f"{SLUG}.ipy
 def run_grade(submissions: Path, out: Path, *extra: str, env: dict | None = None,
               timeout: float = 900) -> subprocess.CompletedProcess:
     """Run ``dlcourse grade 02-neuron SUBMISSIONS --out OUT`` as an instructor would."""
-    command = [sys.executable, "-m", "dlcourse.grading.cli", "grade", SLUG, str(submissions), "--out", str(out),
+    command = [sys.executable, "-m", "dlcourse.autograder.cli", "grade", SLUG, str(submissions), "--out", str(out),
                "--course", str(ROOT), *extra]
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
 

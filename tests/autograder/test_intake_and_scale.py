@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from classroom import (MAX, RELEASE, SLUG, correct, needs_bwrap, read_grades, run_grade, wrong, write_student)
-from dlcourse.grading.intake import UnsafeArchive, collect, extract_zip
+from dlcourse.autograder.intake import UnsafeArchive, collect, extract_zip
 
 
 def make_zip(path: Path, entries: dict, links: dict | None = None) -> Path:

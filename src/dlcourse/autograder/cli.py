@@ -17,11 +17,11 @@ import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from dlcourse.grading.assemble import Assignment, build_program, load_assignment
-from dlcourse.grading.intake import LMS_PATTERNS, Submission, UnsafeArchive, collect
-from dlcourse.grading.report import Grade, Part, hidden_lines, safe_message, write_csv, write_feedback, write_report
-from dlcourse.grading.runner import run_program
-from dlcourse.grading.sandbox import MAX_JOBS, Limits, bwrap_path, protections
+from dlcourse.autograder.assemble import Assignment, build_program, load_assignment
+from dlcourse.autograder.intake import LMS_PATTERNS, Submission, UnsafeArchive, collect
+from dlcourse.autograder.report import Grade, Part, hidden_lines, safe_message, write_csv, write_feedback, write_report
+from dlcourse.autograder.runner import run_program
+from dlcourse.autograder.sandbox import MAX_JOBS, Limits, bwrap_path, protections
 
 
 def grade_one(sub: Submission, assignment: Assignment, workdir: Path, limits: Limits, slot: int,
@@ -52,7 +52,7 @@ def grade_one(sub: Submission, assignment: Assignment, workdir: Path, limits: Li
 
 def grade(args: argparse.Namespace) -> int:
     """Run the ``grade`` command; return the exit status."""
-    from dlcourse.grading.release import find_course_root
+    from dlcourse.autograder.release import find_course_root
 
     course = Path(args.course).resolve() if args.course else find_course_root()
     if not 1 <= args.jobs <= MAX_JOBS:

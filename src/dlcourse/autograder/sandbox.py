@@ -99,7 +99,7 @@ def bwrap_command(scratch: Path) -> list[str]:
 def kernel_command(connection_file: Path, scratch: Path, limits: Limits, slot: int, sandbox: bool) -> list[str]:
     """The full command line starting one student's kernel (in the sandbox unless ``sandbox`` is
     False), with its resource limits and, when running as root, an unprivileged user id."""
-    launcher = [sys.executable, "-m", "dlcourse.grading.kernel_launcher",
+    launcher = [sys.executable, "-m", "dlcourse.autograder.kernel.launcher",
                 "--memory-mb", str(limits.memory_mb), "--processes", str(limits.processes),
                 "--file-mb", str(limits.file_mb)]
     if os.geteuid() == 0:

@@ -14,7 +14,7 @@ import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dlcourse.grading.assemble import Assignment
+from dlcourse.autograder.assemble import Assignment
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Regenerate the student versions in exercises/ from the solutions in solutions/ with nbgrader.
 
-Usage (from the repository): ``make exercises``, or ``python -m dlcourse.grading.release [SLUG ...]``
+Usage (from the repository): ``make exercises``, or ``python -m dlcourse.autograder.release [SLUG ...]``
 for some chapters only. Each chapter slug is an nbgrader assignment id; nbgrader removes the
 solutions, the hidden tests and the mark schemes, and locks the test cells.
 """

@@ -23,8 +23,8 @@ from pathlib import Path
 from jupyter_client import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 
-from dlcourse.grading.assemble import Assignment, Step
-from dlcourse.grading.sandbox import Limits, job_uid, kernel_command
+from dlcourse.autograder.assemble import Assignment, Step
+from dlcourse.autograder.sandbox import Limits, job_uid, kernel_command
 
 MESSAGE_CHARS = 400          # an error message kept for feedback
 TOTAL_OUTPUT_BYTES = 256_000  # output kept per notebook
@@ -221,9 +221,9 @@ def run_program(assignment: Assignment, steps: list[Step], workdir: Path, limits
     notebook_deadline = start + max(120.0, limits.notebook_timeout)  # start-up; reset once the kernel is ready
     result = RunResult()
     kernel = Kernel(workdir, limits, slot, sandbox)
-    guard = ("import dlcourse.grading.guard as __dlcourse_guard__\n"
+    guard = ("import dlcourse.autograder.kernel.guard as __dlcourse_guard__\n"
              f"__dlcourse_guard__.snapshot({assignment.packages!r})\ndel __dlcourse_guard__")
-    restore = ("import dlcourse.grading.guard as __dlcourse_guard__\n"
+    restore = ("import dlcourse.autograder.kernel.guard as __dlcourse_guard__\n"
                f"__dlcourse_guard__.restore(globals(), {assignment.import_code!r})\ndel __dlcourse_guard__")
     current: Step | None = None
     budget = TOTAL_OUTPUT_BYTES

@@ -1,6 +1,6 @@
 """Start an IPython kernel for one submission, after limiting what it may consume.
 
-Run inside the sandbox as ``python -m dlcourse.grading.kernel_launcher [limits] -- -f CONNECTION``.
+Run inside the sandbox as ``python -m dlcourse.autograder.kernel.launcher [limits] -- -f CONNECTION``.
 Limits are set with ``setrlimit`` in this process before ipykernel starts, so they hold for the
 student's code and everything it forks. When started as root, the process then switches to the
 unprivileged ``--uid`` (RLIMIT_NPROC is not enforced for root).
