@@ -75,6 +75,21 @@ def _message(name, problem, searched):
 
 def fetch(name: str) -> bytes:
     """The verified, decompressed content of the course data file ``name`` (e.g. 'mnist/t10k-labels-idx1-ubyte')."""
+    return _verified(*_found(name))
+
+
+def locate(name: str) -> Path:
+    """The path of the verified file ``name`` (possibly ``name.gz``), downloading it when needed.
+
+    The grader uses it to hand the very file the loader would read to a sandboxed kernel.
+    """
+    path, name, expected, searched = _found(name)
+    _verified(path, name, expected, searched)
+    return path
+
+
+def _found(name: str) -> tuple[Path, str, str, list[str]]:
+    """(path of ``name`` in the data folder, the cache or a fresh download, name, SHA-256, places searched)."""
     expected = checksums().get(name)
     if expected is None:
         raise DataError(f"unknown data file '{name}'; known files: {sorted(checksums())}")
@@ -86,7 +101,7 @@ def fetch(name: str) -> bytes:
     for folder in folders:
         for path in _candidates(folder, name):
             if path.is_file():
-                return _verified(path, name, expected, searched)
+                return path, name, expected, searched
     dataset, fname = name.split("/", 1)
     url = SOURCES[dataset].format(name=fname)
     target = cache_dir() / dataset
@@ -94,4 +109,4 @@ def fetch(name: str) -> bytes:
         path = _download(url, target, Path(url).name)
     except Exception as error:  # no network, HTTP error, ...
         raise DataError(_message(name, f"not found, and downloading {url} failed ({error})", searched)) from error
-    return _verified(path, name, expected, searched + [url])
+    return path, name, expected, searched + [url]
