@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .autograd.tensor import Tensor, no_grad
+from .autograd.function import no_grad
+from .autograd.tensor import Tensor
 
 
 def numerical_grad(f, x, eps: float = 1e-6) -> np.ndarray:

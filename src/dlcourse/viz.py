@@ -5,7 +5,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .autograd.scalar import Value
-from .autograd.tensor import Tensor, no_grad
+from .autograd.function import no_grad
+from .autograd.tensor import Tensor
 
 
 def _axes(ax):

@@ -8,7 +8,7 @@ receptive field, and ``scatter_windows`` for its gradient.
 
 import numpy as np
 
-from .tensor import Function
+from .function import Function
 
 _pair = lambda v: tuple(v) if isinstance(v, tuple | list) else (v, v)  # noqa: E731
 

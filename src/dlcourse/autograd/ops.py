@@ -6,7 +6,7 @@ like the op's (broadcast) output: the engine sums broadcast axes away in one pla
 
 import numpy as np
 
-from .tensor import Function, IndexedGrad
+from .function import Function, IndexedGrad
 
 
 # --- arithmetic -----------------------------------------------------------------------------------

@@ -1,88 +1,29 @@
-"""The reverse-mode engine: :class:`Tensor`, :class:`Function` and ``no_grad``.
+"""The reverse-mode engine: :class:`Tensor` and its backward pass.
 
 A ``Tensor`` wraps a NumPy array. When an op runs on tensors that require gradients, the op's
 ``Function`` object is stored on the result (``tensor._ctx``) together with its inputs: the graph
 lives on the tensors themselves. ``Tensor.backward`` sorts that graph topologically (iteratively,
 so very deep graphs work), calls every ``backward`` in reverse order and adds each gradient into
 its input, summing away broadcast axes in one place (:func:`_sum_to_shape`).
+
+``Function`` and grad mode (``no_grad``) live in ``function.py``, the ops in ``ops.py`` and
+``conv_ops.py``; this module imports them and nothing imports it back.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections import namedtuple
 
 import numpy as np
 
 from .. import _rng
+from . import ops as _ops
+from .function import Function, IndexedGrad, is_grad_enabled, no_grad
 
-_grad_enabled = True
-
-
-def is_grad_enabled() -> bool:
-    """True unless inside a ``no_grad()`` block."""
-    return _grad_enabled
-
-
-@contextlib.contextmanager
-def no_grad():
-    """Context manager that stops recording the graph (for evaluation and parameter updates)."""
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, False
-    try:
-        yield
-    finally:
-        _grad_enabled = previous
-
-
-class Function:
-    """Base class of every primitive op: ``forward`` and ``backward`` side by side.
-
-    Subclasses define ``forward(ctx, *arrays, **constants)`` returning a NumPy array and
-    ``backward(ctx, grad)`` returning one gradient array (or ``None``) per tensor input.
-    Positional arguments of :meth:`apply` are the differentiable inputs (tensors); keyword
-    arguments are constants (shapes, axes, integer targets). ``ctx.needs_input_grad[i]`` tells
-    ``backward`` whether input i wants a gradient, so expensive ones can be skipped.
-    """
-
-    def __init__(self):
-        self.inputs: tuple[Tensor, ...] = ()
-        self.saved_tensors: tuple = ()
-        self.needs_input_grad: tuple[bool, ...] = ()
-
-    def save_for_backward(self, *arrays):
-        self.saved_tensors = arrays
-
-    @staticmethod
-    def forward(ctx, *args, **kwargs):
-        raise NotImplementedError
-
-    @staticmethod
-    def backward(ctx, grad):
-        raise NotImplementedError
-
-    @classmethod
-    def apply(cls, *inputs, **constants) -> "Tensor":
-        """Run ``forward`` on the inputs' arrays and record the graph if a gradient is needed."""
-        inputs = tuple(x if isinstance(x, Tensor) else Tensor(x) for x in inputs)
-        ctx = cls()
-        ctx.needs_input_grad = tuple(x.requires_grad for x in inputs)
-        out = Tensor(cls.forward(ctx, *(x.data for x in inputs), **constants))
-        if _grad_enabled and any(x.requires_grad for x in inputs):
-            out.requires_grad = True
-            ctx.inputs = inputs
-            out._ctx = ctx
-        return out
-
-
-class IndexedGrad:
-    """A gradient that is zero except at ``index`` (returned by indexing ops): the engine adds
-    ``values`` there in place instead of materialising a mostly-zero array per slice."""
-
-    __slots__ = ("index", "values")
-
-    def __init__(self, index, values):
-        self.index, self.values = index, values
+__all__ = [
+    "Function", "Tensor", "arange", "cat", "check_same_float_dtype", "is_grad_enabled", "maximum", "no_grad",
+    "ones", "ones_like", "rand", "randn", "stack", "tensor", "where", "zeros", "zeros_like",
+]
 
 
 def _sum_to_shape(grad: np.ndarray, shape: tuple) -> np.ndarray:
@@ -306,14 +247,14 @@ class Tensor:
             self.grad = Tensor(self.grad.data + grad)  # a new array: the old one may be shared
 
     # --- arithmetic ----------------------------------------------------------------------------
-    def _lift(self, other) -> "Tensor":
+    def _as_tensor(self, other) -> "Tensor":
         if isinstance(other, Tensor):
             return other
         dtype = self.dtype if np.issubdtype(self.dtype, np.floating) else None
         return Tensor(np.asarray(other, dtype=dtype))
 
     def _binary(self, op, other, name):
-        other = self._lift(other)
+        other = self._as_tensor(other)
         try:
             np.broadcast_shapes(self.shape, other.shape)
         except ValueError:
@@ -324,25 +265,25 @@ class Tensor:
         return self._binary(_ops.Add, other, "add")
 
     def __radd__(self, other):
-        return self._lift(other)._binary(_ops.Add, self, "add")
+        return self._as_tensor(other)._binary(_ops.Add, self, "add")
 
     def __sub__(self, other):
         return self._binary(_ops.Sub, other, "sub")
 
     def __rsub__(self, other):
-        return self._lift(other)._binary(_ops.Sub, self, "sub")
+        return self._as_tensor(other)._binary(_ops.Sub, self, "sub")
 
     def __mul__(self, other):
         return self._binary(_ops.Mul, other, "mul")
 
     def __rmul__(self, other):
-        return self._lift(other)._binary(_ops.Mul, self, "mul")
+        return self._as_tensor(other)._binary(_ops.Mul, self, "mul")
 
     def __truediv__(self, other):
         return self._binary(_ops.Div, other, "div")
 
     def __rtruediv__(self, other):
-        return self._lift(other)._binary(_ops.Div, self, "div")
+        return self._as_tensor(other)._binary(_ops.Div, self, "div")
 
     def __neg__(self):
         return _ops.Neg.apply(self)
@@ -356,7 +297,7 @@ class Tensor:
         return (self * float(np.log(base))).exp()
 
     def __matmul__(self, other):
-        other = self._lift(other)
+        other = self._as_tensor(other)
         a, b = self.shape, other.shape
         if self.ndim == 0 or other.ndim == 0:
             raise ValueError(f"matmul: both arguments need at least one dimension, got shapes {a} and {b}")
@@ -367,7 +308,7 @@ class Tensor:
         return _ops.MatMul.apply(self, other)
 
     def __rmatmul__(self, other):
-        return self._lift(other).__matmul__(self)
+        return self._as_tensor(other).__matmul__(self)
 
     # comparisons: results are boolean tensors outside the graph
     def _compare(self, fn, other):
@@ -383,7 +324,7 @@ class Tensor:
 
     def __setitem__(self, index, value):
         """In-place assignment, allowed only outside the graph (no_grad, or a tensor without grad)."""
-        if self.requires_grad and _grad_enabled:
+        if self.requires_grad and is_grad_enabled():
             raise RuntimeError("in-place assignment to a tensor that requires grad would corrupt its gradient; "
                                "do it inside `with dlcourse.no_grad():` or build a new tensor (e.g. with where/cat)")
         self.data[index.data if isinstance(index, Tensor) else index] = value.data if isinstance(value, Tensor) else value
@@ -476,6 +417,8 @@ class Tensor:
         return self + Tensor(np.zeros(shape, dtype=self.dtype))
 
 
+Function.tensor_class = Tensor  # what Function.apply wraps its results in
+
 def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
     """Make a tensor from array-like data (a copy, like ``torch.tensor``)."""
     array = _default_dtype(data.data if isinstance(data, Tensor) else data)
@@ -527,13 +470,11 @@ def stack(tensors, dim=0) -> Tensor:
 def where(condition, x, y) -> Tensor:
     """``x`` where ``condition`` holds, else ``y`` (gradient flows to the chosen one)."""
     cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
-    x = x if isinstance(x, Tensor) else (y._lift(x) if isinstance(y, Tensor) else Tensor(x))
-    y = y if isinstance(y, Tensor) else x._lift(y)
+    x = x if isinstance(x, Tensor) else (y._as_tensor(x) if isinstance(y, Tensor) else Tensor(x))
+    y = y if isinstance(y, Tensor) else x._as_tensor(y)
     return _ops.Where.apply(x, y, condition=cond.astype(bool))
 
 
 def maximum(x: Tensor, y) -> Tensor:
     return x._binary(_ops.Maximum, y, "maximum")
 
-
-from . import ops as _ops  # noqa: E402  (ops subclass Function, defined above)

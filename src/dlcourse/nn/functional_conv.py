@@ -3,7 +3,8 @@
 import numpy as np
 
 from ..autograd import conv_ops
-from ..autograd.tensor import Tensor, check_same_float_dtype, no_grad
+from ..autograd.function import no_grad
+from ..autograd.tensor import Tensor, check_same_float_dtype
 
 
 def _check_4d(name, x, channels=None):

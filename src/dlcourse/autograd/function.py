@@ -1,0 +1,85 @@
+"""What every op is made of: :class:`Function`, grad mode (``no_grad``) and :class:`IndexedGrad`.
+
+The modules of the engine depend on each other in one direction only::
+
+    function.py  <-  ops.py, conv_ops.py  <-  tensor.py
+
+This module imports neither of the others. ``Function.apply`` wraps its result in a tensor of the
+class bound to ``Function.tensor_class``; ``tensor.py`` binds it to ``Tensor`` right after defining
+that class (the same late binding as minitorch's ``Function.apply``, which looks ``Tensor`` up in the
+package instead of importing it).
+"""
+
+import contextlib
+from typing import ClassVar
+
+_grad_enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """True unless inside a ``no_grad()`` block."""
+    return _grad_enabled
+
+
+@contextlib.contextmanager
+def no_grad():
+    """Context manager that stops recording the graph (for evaluation and parameter updates)."""
+    global _grad_enabled  # noqa: PLW0603  (grad mode is process-wide, as in PyTorch)
+    previous, _grad_enabled = _grad_enabled, False
+    try:
+        yield
+    finally:
+        _grad_enabled = previous
+
+
+class Function:
+    """Base class of every primitive op: ``forward`` and ``backward`` side by side.
+
+    Subclasses define ``forward(ctx, *arrays, **constants)`` returning a NumPy array and
+    ``backward(ctx, grad)`` returning one gradient array (or ``None``) per tensor input.
+    Positional arguments of :meth:`apply` are the differentiable inputs (tensors); keyword
+    arguments are constants (shapes, axes, integer targets). ``ctx.needs_input_grad[i]`` tells
+    ``backward`` whether input i wants a gradient, so expensive ones can be skipped.
+    """
+
+    tensor_class: ClassVar[type]  # Tensor, bound by tensor.py, which imports this module
+
+    def __init__(self):
+        self.inputs: tuple = ()  # the input tensors, recorded by apply
+        self.saved_tensors: tuple = ()
+        self.needs_input_grad: tuple[bool, ...] = ()
+
+    def save_for_backward(self, *arrays):
+        self.saved_tensors = arrays
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs, **constants):
+        """Run ``forward`` on the inputs' arrays; return a Tensor that records the graph if a gradient is needed."""
+        tensor = Function.tensor_class
+        inputs = tuple(x if isinstance(x, tensor) else tensor(x) for x in inputs)
+        ctx = cls()
+        ctx.needs_input_grad = tuple(x.requires_grad for x in inputs)
+        out = tensor(cls.forward(ctx, *(x.data for x in inputs), **constants))
+        if _grad_enabled and any(x.requires_grad for x in inputs):
+            out.requires_grad = True
+            ctx.inputs = inputs
+            out._ctx = ctx
+        return out
+
+
+class IndexedGrad:
+    """A gradient that is zero except at ``index`` (returned by indexing ops): the engine adds
+    ``values`` there in place instead of materialising a mostly-zero array per slice."""
+
+    __slots__ = ("index", "values")
+
+    def __init__(self, index, values):
+        self.index, self.values = index, values
