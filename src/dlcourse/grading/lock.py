@@ -1,33 +1,175 @@
-"""Lock reference implementations while a student's code runs.
+"""Lock reference implementations while a student's code runs, so that the locks cannot be walked around.
 
 A hidden test of "implement softmax" calls the student's function inside ``forbid(...)``; any call
-to a listed library function (``torch.softmax``, ``scipy.special.softmax``, the course's own
-``dlcourse.nn.functional.softmax``, ...) then raises :class:`ReferenceLockedError` with a message
-that says which function is off limits, instead of quietly earning points.
+to a locked function then raises :class:`ReferenceLockedError` with a message that says which
+function is off limits, instead of quietly earning points::
+
+    with forbid("family:softmax", "scipy.special.*"):
+        probabilities = softmax(logits)
+
+Targets are string literals (the instructor's grader reads them to import the modules before a
+student's code runs), of three kinds:
+
+``"numpy.linalg.lstsq"``
+    one function, class or method (``"torch.Tensor.softmax"``);
+``"scipy.special.*"``
+    every public callable of a module;
+``"family:softmax"``
+    a named group of siblings (see :data:`FAMILIES`): locking softmax alone would leave
+    ``scipy.special.log_softmax``, ``torch.Tensor.softmax`` or ``torch.logsumexp`` open.
+
+A function is locked by *identity*, not by name, so that every way of reaching it fails:
+
+* a Python function (``scipy.special.softmax``, ``torch.nn.functional.softmax``, the Python body
+  behind a NumPy function such as ``np.linalg.lstsq``) has its code swapped for one that raises,
+  so aliases (``import numpy.linalg as la``), ``getattr(np.linalg, "ls" + "tsq")``,
+  ``functools.partial`` objects and lambdas or closures made before the lock all fail too;
+* a function written in C (``torch.softmax``, NumPy ufuncs) cannot be changed itself, so every
+  reference to it is replaced: attributes of every loaded module, names in the student's
+  namespace, closure cells and ``functools.partial`` objects;
+* a method is replaced on its class where the class allows it (``torch.Tensor.softmax``,
+  ``torch.Tensor.backward``). NumPy's ``ndarray`` is a built-in type whose methods cannot be
+  replaced (``x.sum()`` when ``np.sum`` is locked): :func:`dlcourse.grading.assert_source_avoids`
+  closes that gap by reading the student's source.
+
+Everything is restored when the block ends, also when the student's code raised.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import importlib
 import sys
+import types
 
 
 class ReferenceLockedError(RuntimeError):
     """Raised when an exercise calls a library function it was asked to implement itself."""
 
 
-def _resolve(target: str):
+_AUTOGRAD = ("torch.autograd.grad", "torch.autograd.backward", "torch.Tensor.backward", "torch.func.*",
+             "torch.autograd.functional.*", "torch.autograd.forward_ad.make_dual", "dlcourse.autograd.Value",
+             "dlcourse.autograd.Tensor", "dlcourse.gradcheck.*")
+
+#: Named groups of sibling functions, locked together with ``forbid("family:NAME")``.
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "softmax": (
+        "torch.softmax", "torch.log_softmax", "torch.logsumexp", "torch.special.softmax",
+        "torch.special.log_softmax", "torch.special.logsumexp", "torch.nn.functional.softmax",
+        "torch.nn.functional.log_softmax", "torch.nn.functional.softmin", "torch.nn.functional.cross_entropy",
+        "torch.nn.functional.nll_loss", "torch.Tensor.softmax", "torch.Tensor.log_softmax", "torch.Tensor.logsumexp",
+        "torch.nn.Softmax", "torch.nn.LogSoftmax", "torch.nn.CrossEntropyLoss",
+        "scipy.special.softmax", "scipy.special.log_softmax", "scipy.special.logsumexp",
+        "sklearn.utils.extmath.softmax", "sklearn.metrics.log_loss",
+        "dlcourse.nn.functional.softmax", "dlcourse.nn.functional.log_softmax",
+        "dlcourse.nn.functional.cross_entropy", "dlcourse.nn.functional.nll_loss",
+    ),
+    "sigmoid": (
+        "torch.sigmoid", "torch.special.expit", "torch.nn.functional.sigmoid", "torch.nn.functional.logsigmoid",
+        "torch.Tensor.sigmoid", "torch.nn.Sigmoid", "torch.nn.functional.binary_cross_entropy",
+        "torch.nn.functional.binary_cross_entropy_with_logits", "scipy.special.expit", "scipy.special.log_expit",
+        "sklearn.metrics.log_loss", "dlcourse.nn.functional.sigmoid",
+        "dlcourse.nn.functional.binary_cross_entropy", "dlcourse.nn.functional.binary_cross_entropy_with_logits",
+    ),
+    "least-squares": (
+        "numpy.linalg.lstsq", "numpy.linalg.pinv", "numpy.polyfit", "numpy.polynomial.polynomial.polyfit",
+        "numpy.polynomial.Polynomial.fit", "scipy.linalg.lstsq", "scipy.linalg.pinv", "scipy.linalg.pinvh",
+        "scipy.optimize.lsq_linear", "scipy.optimize.least_squares", "scipy.optimize.curve_fit",
+        "torch.linalg.lstsq", "torch.linalg.pinv", "torch.pinverse", "sklearn.linear_model.*",
+    ),
+    "polynomial-features": (
+        "numpy.vander", "numpy.polynomial.polynomial.polyvander", "numpy.polynomial.polynomial.polyval",
+        "numpy.polyval", "torch.vander", "torch.linalg.vander", "sklearn.preprocessing.PolynomialFeatures",
+    ),
+    "autograd": _AUTOGRAD,
+    "numerical-gradient": (
+        "numpy.gradient", "scipy.optimize.approx_fprime", "scipy.optimize.check_grad", "scipy.differentiate.*",
+        "torch.autograd.gradcheck", "torch.autograd.functional.*", *_AUTOGRAD,
+    ),
+    "optimizers": ("torch.optim.*", "dlcourse.optim.*"),
+    "gaussian-likelihood": (
+        "torch.nn.functional.gaussian_nll_loss", "torch.nn.GaussianNLLLoss", "torch.distributions.Normal.log_prob",
+        "scipy.stats.rv_continuous.logpdf", "scipy.stats.rv_continuous.pdf", "scipy.stats.multivariate_normal.logpdf",
+    ),
+}
+#: Method and function names a source scan flags wherever they appear (``x.softmax()``), per family;
+#: other members of a family are flagged only where the name resolves to the locked object.
+FAMILY_NAMES: dict[str, tuple[str, ...]] = {
+    "softmax": ("softmax", "log_softmax", "logsumexp", "softmin", "log_loss"),
+    "sigmoid": ("sigmoid", "expit", "log_expit", "logsigmoid", "binary_cross_entropy_with_logits", "log_loss"),
+    "least-squares": ("lstsq", "pinv", "pinvh", "pinverse", "polyfit", "lsq_linear", "least_squares", "curve_fit"),
+    "polynomial-features": ("vander", "polyvander", "PolynomialFeatures"),
+    "autograd": ("jvp", "vjp", "jacrev", "jacfwd", "make_dual"),
+    "numerical-gradient": ("gradient", "approx_fprime", "check_grad", "gradcheck", "numerical_grad", "jacobian"),
+    "optimizers": ("SGD", "Adam"),
+    "gaussian-likelihood": ("gaussian_nll_loss", "GaussianNLLLoss", "logpdf", "log_prob"),
+}
+FAMILY_NAMES["solvers"] = FAMILY_NAMES["least-squares"] + ("solve", "inv", "inverse", "tensorsolve", "cho_solve")
+FAMILIES["solvers"] = FAMILIES["least-squares"] + (
+    "numpy.linalg.solve", "numpy.linalg.inv", "numpy.linalg.tensorsolve", "numpy.linalg.tensorinv",
+    "scipy.linalg.solve", "scipy.linalg.inv", "scipy.linalg.cho_solve", "scipy.linalg.lu_solve",
+    "torch.linalg.solve", "torch.linalg.inv", "torch.inverse", "torch.cholesky_solve",
+)
+
+
+def expand(targets) -> list[str]:
+    """Dotted names of everything ``targets`` lock: families and ``module.*`` written out.
+
+    A ``module.*`` entry whose module is not installed is dropped; a family that does not exist is
+    an error of the test, reported at once.
+    """
+    names = []
+    for target in targets:
+        if target.startswith("family:"):
+            family = target.removeprefix("family:")
+            if family not in FAMILIES:
+                raise ValueError(f"unknown family {family!r} in forbid(); known: {', '.join(sorted(FAMILIES))}")
+            names += expand(FAMILIES[family])
+        elif target.endswith(".*"):
+            module = _import(target[:-2])
+            if module is None:
+                continue
+            for attribute in getattr(module, "__all__", None) or dir(module):
+                value = getattr(module, attribute, None)
+                home = getattr(value, "__module__", None)  # skip what the module merely imported
+                if not attribute.startswith("_") and callable(value) and not isinstance(value, types.ModuleType) \
+                        and (not isinstance(home, str) or home.split(".")[0] == target.split(".")[0]):
+                    names.append(f"{target[:-2]}.{attribute}")
+        else:
+            names.append(target)
+    return list(dict.fromkeys(names))
+
+
+def locked_modules(targets) -> list[str]:
+    """The modules ``targets`` live in, for a grader that imports them before the student's code runs."""
+    modules = []
+    for name in expand(targets):
+        parts = name.split(".")
+        for split in range(len(parts) - 1, 0, -1):
+            if _import(".".join(parts[:split])) is not None:
+                modules.append(".".join(parts[:split]))
+                break
+    return list(dict.fromkeys(modules))
+
+
+def _import(name: str):
+    try:
+        return importlib.import_module(name)
+    except Exception:  # not installed, or a package that fails to import here: nothing to lock
+        return None
+
+
+def resolve(target: str):
     """Split ``"package.module.attr"`` into (owner object, attribute name), importing as needed.
 
     Returns None when the package is not installed: what cannot be imported cannot be called.
     """
     parts = target.split(".")
     for split in range(len(parts) - 1, 0, -1):
-        try:
-            owner = importlib.import_module(".".join(parts[:split]))
-        except ImportError:
+        owner = _import(".".join(parts[:split]))
+        if owner is None:
             continue
         for attribute in parts[split:-1]:
             owner = getattr(owner, attribute, None)
@@ -39,46 +181,152 @@ def _resolve(target: str):
     return None
 
 
+def _refuse(target: str):
+    """What every locked function does instead of its work."""
+    raise ReferenceLockedError(
+        f"{target} is locked in this exercise: implement this part yourself with NumPy operations "
+        "instead of calling a library's version (also not through another name, a method, a sibling "
+        "function or a wrapper)"
+    )
+
+
+def _raising_code(target: str, function: types.FunctionType) -> types.CodeType:
+    """A code object that raises ReferenceLockedError and fits ``function``'s closure."""
+    cells = [f"_cell{i}" for i in range(len(function.__code__.co_freevars))]
+    source = (
+        "def _outer():\n"
+        + (f"    {' = '.join(cells)} = None\n" if cells else "")
+        + "    def locked(*args, **kwargs):\n"
+        + (f"        {', '.join(cells)}\n" if cells else "")
+        + f"        return __import__('dlcourse.grading.lock', fromlist=['_refuse'])._refuse({target!r})\n"
+        + "    return locked\n"
+    )
+    namespace: dict = {}
+    exec(compile(source, f"<locked {target}>", "exec"), namespace)
+    return namespace["_outer"]().__code__.replace(co_name=function.__code__.co_name)
+
+
+def _python_function(value):
+    """The plain Python function behind ``value`` whose code can be swapped, or None."""
+    for attribute in ("_implementation", "__func__"):  # NumPy's dispatchers, bound methods
+        value = getattr(value, attribute, value)
+    if isinstance(value, type):
+        value = value.__dict__.get("__init__")
+    return value if isinstance(value, types.FunctionType) else None
+
+
+class _Locks:
+    """The changes made while a ``forbid`` block runs, undone in reverse order."""
+
+    def __init__(self):
+        self.undo = []
+
+    def swap_code(self, function, code):
+        self.undo.append(functools.partial(setattr, function, "__code__", function.__code__))
+        function.__code__ = code
+
+    def set_attribute(self, owner, attribute, value) -> bool:
+        had = isinstance(owner, type) and attribute in owner.__dict__ or not isinstance(owner, type)
+        original = getattr(owner, attribute)
+        try:
+            setattr(owner, attribute, value)
+        except (TypeError, AttributeError):  # built-in types (numpy.ndarray) refuse new attributes
+            return False
+        self.undo.append(functools.partial(setattr, owner, attribute, original) if had
+                         else functools.partial(delattr, owner, attribute))
+        return True
+
+    def set_item(self, container, key, value):
+        self.undo.append(functools.partial(container.__setitem__, key, container[key]))
+        container[key] = value
+
+    def restore(self):
+        for undo in reversed(self.undo):
+            undo()
+        self.undo.clear()
+
+
+def _replace_references(originals: dict, locks: _Locks):
+    """Replace every reference to a locked C function that a student could hold: module attributes,
+    closure cells, ``functools.partial`` objects, and values of lists and dicts in ``__main__``."""
+    module_dicts = {id(vars(module)) for module in list(sys.modules.values()) if module is not None}
+    main = getattr(sys.modules.get("__main__"), "__dict__", {})
+    student_containers = {id(main)} | {id(v) for v in list(main.values()) if isinstance(v, (dict, list))}
+    for referrer in gc.get_referrers(*originals.values()):
+        if isinstance(referrer, dict) and (id(referrer) in module_dicts or id(referrer) in student_containers):
+            for key, value in list(referrer.items()):
+                if any(value is original for original in originals.values()):
+                    locks.set_item(referrer, key, originals_locked(originals, value))
+        elif isinstance(referrer, list) and id(referrer) in student_containers:
+            for index, value in enumerate(referrer):
+                if any(value is original for original in originals.values()):
+                    locks.set_item(referrer, index, originals_locked(originals, value))
+        elif isinstance(referrer, types.CellType):
+            with contextlib.suppress(ValueError):
+                value = referrer.cell_contents
+                if any(value is original for original in originals.values()):
+                    locks.undo.append(functools.partial(setattr, referrer, "cell_contents", value))
+                    referrer.cell_contents = originals_locked(originals, value)
+        elif isinstance(referrer, functools.partial) and type(referrer) is functools.partial:
+            if any(referrer.func is original for original in originals.values()):
+                state = referrer.__reduce__()[2]
+                locks.undo.append(functools.partial(referrer.__setstate__, state))
+                referrer.__setstate__((originals_locked(originals, referrer.func), *state[1:]))
+
+
+def originals_locked(originals: dict, value):
+    """The raising stand-in for the C function ``value``."""
+    target = next(t for t, original in originals.items() if original is value)
+
+    def locked(*args, **kwargs):
+        _refuse(target)
+
+    with contextlib.suppress(Exception):
+        functools.update_wrapper(locked, value)
+    return locked
+
+
 @contextlib.contextmanager
 def forbid(*targets: str):
-    """Within the block, calling any of ``targets`` raises :class:`ReferenceLockedError`.
-
-    Names the student's notebook imported directly (``from scipy.special import softmax``) are
-    locked as well.
+    """Within the block, calling any of ``targets`` (or anything they expand to) raises
+    :class:`ReferenceLockedError`, however the student's code reaches it.
 
     Args:
-        targets: dotted names such as ``"numpy.linalg.lstsq"`` or ``"torch.nn.functional.softmax"``.
-            Names whose package is not installed are skipped.
+        targets: dotted names such as ``"numpy.linalg.lstsq"`` or ``"torch.Tensor.softmax"``,
+            module wildcards such as ``"scipy.special.*"``, and families such as
+            ``"family:softmax"`` (see :data:`FAMILIES`). Names whose package is not installed are
+            skipped.
     """
-    patched = []
+    locks = _Locks()
+    c_functions: dict[str, object] = {}
+    swapped: set[int] = set()
     try:
-        for target in targets:
-            found = _resolve(target)
+        for target in expand(targets):
+            found = resolve(target)
             if found is None:
                 continue
             owner, attribute = found
             original = getattr(owner, attribute)
-
-            def locked(*args, _target=target, **kwargs):
-                raise ReferenceLockedError(
-                    f"{_target} is locked in this exercise: implement this part yourself "
-                    "with NumPy operations instead of calling a library's version"
-                )
-
-            if callable(original):
-                locked = functools.wraps(original)(locked)
-            setattr(owner, attribute, locked)
-            patched.append((owner, attribute, original))
-            # A notebook that did `from torch import softmax` holds its own reference: lock it too.
-            namespace = getattr(sys.modules.get("__main__"), "__dict__", {})
-            for name, value in list(namespace.items()):
-                if value is original:
-                    namespace[name] = locked
-                    patched.append((namespace, name, original))
+            function = _python_function(original)
+            if function is not None:
+                if id(function) not in swapped:
+                    swapped.add(id(function))
+                    locks.swap_code(function, _raising_code(target, function))
+                continue
+            if isinstance(owner, type):  # a method written in C: shadow it on its class where allowed
+                stand_in = originals_locked({target: original}, original)
+                if locks.set_attribute(owner, attribute, stand_in):
+                    continue
+            if callable(original) and not isinstance(original, (type, types.ModuleType)):
+                c_functions.setdefault(target, original)
+            elif isinstance(original, type):
+                c_functions.setdefault(target, original)
+        if c_functions:
+            unique = {}
+            for target, original in c_functions.items():
+                if all(original is not seen for seen in unique.values()):
+                    unique[target] = original
+            _replace_references(unique, locks)
         yield
     finally:
-        for owner, attribute, original in reversed(patched):
-            if isinstance(owner, dict):
-                owner[attribute] = original
-            else:
-                setattr(owner, attribute, original)
+        locks.restore()
