@@ -1,53 +1,129 @@
-"""The instructor's command: ``dlcourse grade ASSIGNMENT SUBMISSIONS --out DIR``.
+"""The instructor's commands: ``dlcourse grade`` and ``dlcourse marks``.
 
-Grades every student's notebook of a chapter's exercise with the hidden tests of the course's
-solution notebook, in parallel, each in its own sandboxed kernel under time and memory limits,
-and writes DIR/grades.csv, DIR/feedback/<student>/<slug>.html and DIR/report.html. The exit
-status is 0 when every submission was graded normally and 1 otherwise (2: the command could not
-run at all). See autograder/README.md for the whole workflow.
+``dlcourse grade ASSIGNMENT SUBMISSIONS --out DIR`` grades every student's notebook of a chapter's
+exercise with the hidden tests of the course's solution notebook, in parallel, each in its own
+sandboxed kernel under time and memory limits, and writes DIR/grades.csv,
+DIR/feedback/<student>/<slug>.html, DIR/report.html and DIR/written/<slug>.{csv,html} (the written
+answers to mark by hand). Before anyone is graded, the data the assignment reads is verified and
+the canary runs: the instructor's solution must score full marks and the untouched exercise 0 in
+the same sandbox, or nothing is graded. Exit status: 0 when every submission was graded normally,
+1 otherwise, 2 when the command could not run (bad arguments, missing data, a failed canary).
+
+``dlcourse marks ASSIGNMENT --out DIR --written SHEET`` merges the filled written-answer sheet into
+DIR/grades.csv (columns written and total). See autograder/README.md for the whole workflow.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import shutil
 import sys
 import tempfile
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 from pathlib import Path
 
-from dlcourse.autograder.assemble import Assignment, build_program, load_assignment
+from dlcourse.autograder.assemble import Assignment, Step, build_program, load_assignment, solution_program, written_answers
+from dlcourse.autograder.datasets import DataUnavailable, StagedData, stage
 from dlcourse.autograder.intake import LMS_PATTERNS, Submission, UnsafeArchive, collect
-from dlcourse.autograder.report import Grade, Part, hidden_lines, safe_message, write_csv, write_feedback, write_report
+from dlcourse.autograder.lms import FORMATS, write_export
+from dlcourse.autograder.report import Grade, Part, safe_message, write_csv, write_feedback, write_report
 from dlcourse.autograder.runner import run_program
 from dlcourse.autograder.sandbox import MAX_JOBS, Limits, bwrap_path, protections
+from dlcourse.autograder.status import PartState, Status
+from dlcourse.autograder.written import MarksError, read_marks, write_sheets
 
 
-def grade_one(sub: Submission, assignment: Assignment, workdir: Path, limits: Limits, slot: int,
-              sandbox: bool, secrets: set[str]) -> Grade:
-    """Grade one submission; never raises (an unexpected failure becomes an ``ungradable`` row)."""
-    if sub.status != "pending":
-        return Grade(sub.student_id, 0.0, assignment.max_score, sub.status, sub.reason)
-    try:
-        steps, notes = build_program(assignment, sub.notebook)
-        run = run_program(assignment, steps, workdir, limits, slot, sandbox)
-    except Exception as error:  # noqa: BLE001 - one broken submission must not stop the batch
-        return Grade(sub.student_id, 0.0, assignment.max_score, "ungradable",
-                     f"the grader failed on this submission: {type(error).__name__}: {str(error)[:200]}")
-    results = run.test_results()
+@dataclass
+class GradingRun:
+    """Everything one ``dlcourse grade`` run grades with."""
+
+    assignment: Assignment
+    workdir: Path
+    limits: Limits
+    sandbox: bool
+    data: StagedData
+    secrets: set[str]
+
+
+def grade_program(student_id: str, steps: list[Step], notes: list[str], run: GradingRun, slot: int,
+                  redact: bool = True) -> Grade:
+    """Execute ``steps`` in a fresh sandboxed kernel and score every test cell."""
+    assignment = run.assignment
+    result = run_program(assignment, steps, run.workdir, run.limits, slot, run.sandbox, run.data)
+    secrets = run.secrets if redact else set()
+    cells = result.test_results()
     parts = []
     for test in assignment.tests:
-        cell = results.get(test.grade_id)
+        cell = cells.get(test.grade_id)
         if cell is None:
-            parts.append(Part(test.grade_id, 0.0, test.points, "not run", "not run: the grading stopped before it"))
+            parts.append(Part(test.grade_id, 0.0, test.points, PartState.NOT_RUN,
+                              "not run: the grading stopped before it"))
         elif cell.ok:
-            parts.append(Part(test.grade_id, test.points, test.points, "passed"))
+            parts.append(Part(test.grade_id, test.points, test.points, PartState.PASSED))
         else:
-            parts.append(Part(test.grade_id, 0.0, test.points, "failed", safe_message(cell.error, secrets)))
-    reason = "; ".join([safe_message(run.reason, secrets)] * bool(run.reason) + notes + sub.notes)
-    return Grade(sub.student_id, sum(p.points for p in parts), assignment.max_score, run.status, reason,
-                 run.seconds, parts)
+            parts.append(Part(test.grade_id, 0.0, test.points, PartState.FAILED, safe_message(cell.error, secrets)))
+    reason = "; ".join([safe_message(result.reason, secrets)] * bool(result.reason) + notes)
+    return Grade(student_id, sum(p.points for p in parts), assignment.max_score, result.status, reason,
+                 result.seconds, parts)
+
+
+def grade_one(sub: Submission, run: GradingRun, slot: int) -> Grade:
+    """Grade one submission; never raises (an unexpected failure becomes an ``ungradable`` row)."""
+    if sub.status != Status.PENDING:
+        return Grade(sub.student_id, 0.0, run.assignment.max_score, sub.status, sub.reason)
+    try:
+        steps, notes = build_program(run.assignment, sub.notebook)
+        return grade_program(sub.student_id, steps, notes + sub.notes, run, slot)
+    except Exception as error:  # noqa: BLE001 - one broken submission must not stop the batch
+        return Grade(sub.student_id, 0.0, run.assignment.max_score, Status.UNGRADABLE,
+                     f"the grader failed on this submission: {type(error).__name__}: {str(error)[:200]}")
+
+
+def canary(run: GradingRun, jobs: int) -> tuple[list[str], float]:
+    """Grade the instructor's solution and the untouched exercise as a class of two.
+
+    Returns the problems (empty when the solution scores full marks and the blank 0, both graded
+    normally) and the seconds it took. An environment that breaks the solution (missing data, a
+    package that does not import in the sandbox, limits too tight) would otherwise cost every
+    student the same points without anyone being told.
+    """
+    assignment = run.assignment
+    start = time.monotonic()
+    programs = {"solution": solution_program(assignment), "blank exercise": assignment.template}
+    with ThreadPoolExecutor(max_workers=min(jobs, 2)) as pool:
+        futures = {name: pool.submit(grade_program, name, steps, [], run, slot, False)
+                   for slot, (name, steps) in enumerate(programs.items())}
+        solution, blank = futures["solution"].result(), futures["blank exercise"].result()
+    problems = []
+    if solution.status != Status.GRADED:
+        problems.append(f"the solution was not graded normally ({solution.status}): {solution.reason}")
+    for part in solution.parts:
+        if part.state != PartState.PASSED:
+            problems.append(f"the solution fails {part.grade_id} ({part.state}): {part.message}")
+    if blank.status != Status.GRADED:
+        problems.append(f"the blank exercise was not graded normally ({blank.status}): {blank.reason}")
+    for part in blank.parts:
+        if part.points > 0:
+            problems.append(f"the blank exercise earns {part.points:g} points in {part.grade_id}: "
+                            "its tests accept the unanswered stub")
+    return problems, time.monotonic() - start
+
+
+def _site_url(course: Path, given: str | None) -> str | None:
+    """Where the published lessons are, for the feedback's links: --site-url, else _config.yml's html.baseurl."""
+    if given:
+        return given
+    try:
+        import yaml
+
+        config = yaml.safe_load((course / "_config.yml").read_text()) or {}
+    except (OSError, ValueError, ImportError):
+        return None
+    return (config.get("html") or {}).get("baseurl") or None
 
 
 def grade(args: argparse.Namespace) -> int:
@@ -56,19 +132,16 @@ def grade(args: argparse.Namespace) -> int:
 
     course = Path(args.course).resolve() if args.course else find_course_root()
     if not 1 <= args.jobs <= MAX_JOBS:
-        print(f"error: --jobs must be between 1 and {MAX_JOBS}, got {args.jobs}", file=sys.stderr)
-        return 2
+        return _fail(f"--jobs must be between 1 and {MAX_JOBS}, got {args.jobs}")
     sandbox = not args.no_sandbox
     if sandbox and bwrap_path() is None:
-        print("error: bubblewrap (bwrap) is not installed, so submissions cannot be sandboxed.\n"
-              "Install it (`make sysdeps`, or `apt-get install bubblewrap`), or pass --no-sandbox to grade "
-              "WITHOUT isolation (only for code you trust).", file=sys.stderr)
-        return 2
+        return _fail("bubblewrap (bwrap) is not installed, so submissions cannot be sandboxed.\n"
+                     "Install it (`make sysdeps`, or `apt-get install bubblewrap`), or pass --no-sandbox to grade "
+                     "WITHOUT isolation (only for code you trust).")
     try:
         assignment = load_assignment(course, args.assignment)
     except (FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return _fail(str(error))
     limits = Limits(memory_mb=args.memory, cell_timeout=args.timeout, notebook_timeout=args.notebook_timeout,
                     output_bytes=args.max_output)
     out = Path(args.out)
@@ -77,33 +150,51 @@ def grade(args: argparse.Namespace) -> int:
     workdir.chmod(0o711)
     try:
         try:
+            data = stage(assignment.datasets, workdir)
+        except DataUnavailable as error:
+            return _fail(f"{assignment.slug} reads data that is not available, so nobody was graded.\n{error}")
+        run = GradingRun(assignment, workdir, limits, sandbox, data, assignment.hidden_lines())
+        canary_note = "Canary skipped (--skip-canary)."
+        if not args.skip_canary:
+            print("canary: grading the solution and the blank exercise first", file=sys.stderr)
+            problems, seconds = canary(run, args.jobs)
+            if problems:
+                return _fail("the canary failed, so nobody was graded: in this grading environment\n  "
+                             + "\n  ".join(problems) + "\nFix the environment (data, limits, packages) or the "
+                             "tests; --skip-canary grades anyway.")
+            canary_note = (f"Canary passed in {seconds:.1f} s: the solution scored "
+                           f"{assignment.max_score:g}/{assignment.max_score:g} and the blank exercise 0.")
+        try:
             intake = collect(Path(args.submissions), args.assignment, workdir, args.lms, args.max_zip_mb * 2**20)
         except (UnsafeArchive, FileNotFoundError) as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
-        grades = _grade_all(intake.submissions, assignment, workdir, limits, sandbox, args.jobs)
+            return _fail(str(error))
+        grades = _grade_all(intake.submissions, run, args.jobs)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     grades.sort(key=lambda g: g.student_id)
     write_csv(grades, out / "grades.csv")
     feedback = out / "feedback"
+    site = _site_url(course, args.site_url)
     for g in grades:
-        write_feedback(g, assignment, feedback)
+        write_feedback(g, assignment, feedback, site)
     settings = (f"Limits: {limits.cell_timeout:g} s per cell, {limits.notebook_timeout:g} s per notebook, "
-                f"{limits.memory_mb} MB memory; {args.jobs} parallel jobs.")
+                f"{limits.memory_mb} MB memory; {args.jobs} parallel jobs. {canary_note}")
     write_report(grades, assignment, out / "report.html", protections(sandbox, limits), intake.problems, settings)
+    answers = {s.student_id: written_answers(assignment, s.notebook) for s in intake.submissions}
+    written = write_sheets(assignment, answers, out / "written")
+    if args.lms_export:
+        write_export(args.lms_export, assignment.slug, _read_rows(out / "grades.csv"), out)
     bad = [g for g in grades if not g.normal]
     print(f"{len(grades)} submissions: {len(grades) - len(bad)} graded normally, {len(bad)} with problems. "
-          f"Wrote {out / 'grades.csv'}, {out / 'report.html'} and {feedback}/.", file=sys.stderr)
+          f"Wrote {out / 'grades.csv'}, {out / 'report.html'}, {feedback}/"
+          + (f" and {written[0].parent}/ (written answers to mark)" if written else "") + ".", file=sys.stderr)
     return 1 if bad or intake.problems else 0
 
 
-def _grade_all(submissions: list[Submission], assignment: Assignment, workdir: Path, limits: Limits,
-               sandbox: bool, jobs: int) -> list[Grade]:
+def _grade_all(submissions: list[Submission], run: GradingRun, jobs: int) -> list[Grade]:
     """Grade every submission with ``jobs`` kernels at a time, showing a progress bar."""
     from tqdm import tqdm
 
-    secrets = hidden_lines(assignment)
     slots = list(range(jobs))
     lock = threading.Lock()
 
@@ -111,7 +202,7 @@ def _grade_all(submissions: list[Submission], assignment: Assignment, workdir: P
         with lock:
             slot = slots.pop()
         try:
-            return grade_one(sub, assignment, workdir, limits, slot, sandbox, secrets)
+            return grade_one(sub, run, slot)
         finally:
             with lock:
                 slots.append(slot)
@@ -125,21 +216,65 @@ def _grade_all(submissions: list[Submission], assignment: Assignment, workdir: P
             try:
                 grades.append(future.result())
             except Exception as error:  # noqa: BLE001 - N submissions in, N rows out
-                grades.append(Grade(sub.student_id, 0.0, assignment.max_score, "ungradable",
+                grades.append(Grade(sub.student_id, 0.0, run.assignment.max_score, Status.UNGRADABLE,
                                     f"the grader failed: {type(error).__name__}: {error}"))
             bar.update()
     return grades
+
+
+def _read_rows(path: Path) -> list[dict]:
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def marks(args: argparse.Namespace) -> int:
+    """Run the ``marks`` command: merge a filled written-answer sheet into grades.csv."""
+    from dlcourse.autograder.release import find_course_root
+
+    course = Path(args.course).resolve() if args.course else find_course_root()
+    try:
+        assignment = load_assignment(course, args.assignment)
+    except (FileNotFoundError, ValueError) as error:
+        return _fail(str(error))
+    grades_csv = Path(args.out) / "grades.csv"
+    if not grades_csv.is_file():
+        return _fail(f"{grades_csv} does not exist: run `dlcourse grade {args.assignment} ... --out {args.out}` first")
+    rows = _read_rows(grades_csv)
+    try:
+        points = read_marks(Path(args.written), assignment, [row["student_id"] for row in rows])
+    except MarksError as error:
+        return _fail(str(error))
+    written_max = sum(q.points for q in assignment.written)
+    for row in rows:
+        row["written"] = f"{points.get(row['student_id'], 0.0):g}"
+        row["written_max"] = f"{written_max:g}"
+        row["total"] = f"{float(row['score']) + float(row['written']):g}"
+        row["total_max"] = f"{float(row['max_score']) + written_max:g}"
+    fields = ["student_id", "score", "max_score", "written", "written_max", "total", "total_max", "status", "reason"]
+    with open(grades_csv, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    if args.lms_export:
+        write_export(args.lms_export, assignment.slug, rows, Path(args.out))
+    print(f"Merged written marks of {len(rows)} students into {grades_csv}.", file=sys.stderr)
+    return 0
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dlcourse", description="The course's instructor tools.")
     commands = parser.add_subparsers(dest="command", required=True)
     g = commands.add_parser("grade", help="auto-grade a chapter's submissions",
-                            description=__doc__.split("\n\n")[0] + "\n\n" + __doc__.split("\n\n")[1],
+                            description="\n\n".join(__doc__.split("\n\n")[:2]),
                             formatter_class=argparse.RawDescriptionHelpFormatter)
     g.add_argument("assignment", help="chapter slug, e.g. 02-neuron (source: solutions/SLUG/SLUG.ipynb)")
     g.add_argument("submissions", help="folder with one sub-folder per student, a zip of that, or an LMS export zip")
-    g.add_argument("--out", required=True, help="output folder for grades.csv, feedback/ and report.html")
+    g.add_argument("--out", required=True, help="output folder for grades.csv, feedback/, report.html and written/")
     g.add_argument("--course", help="the course repository (default: found above the current folder)")
     g.add_argument("--jobs", type=int, default=2, help="submissions graded at once (default 2)")
     g.add_argument("--timeout", type=float, default=60.0, help="seconds per cell (default 60)")
@@ -149,8 +284,21 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--max-zip-mb", type=int, default=1024, help="largest decompressed size of a zip (default 1024)")
     g.add_argument("--lms", help=f"file-name pattern of a flat LMS export: {', '.join(LMS_PATTERNS)} or a regular "
                                  "expression with (?P<student_id>...) and (?P<file_id>...) groups (default: guessed)")
+    g.add_argument("--lms-export", choices=FORMATS, help="also write the grades as the LMS imports them "
+                                                         "(OUT/canvas-SLUG.csv or OUT/moodle-SLUG.csv)")
+    g.add_argument("--site-url", help="the published course website, for the lesson links of the feedback "
+                                      "(default: html.baseurl of _config.yml)")
+    g.add_argument("--skip-canary", action="store_true",
+                   help="do not grade the solution and the blank exercise before the class")
     g.add_argument("--no-sandbox", action="store_true",
                    help="run student code WITHOUT bubblewrap isolation (no filesystem or network protection)")
+    m = commands.add_parser("marks", help="merge the filled written-answer sheet into grades.csv",
+                            description=__doc__.split("\n\n")[2])
+    m.add_argument("assignment", help="chapter slug, e.g. 02-neuron")
+    m.add_argument("--out", required=True, help="the output folder of `dlcourse grade` (holds grades.csv)")
+    m.add_argument("--written", required=True, help="the filled sheet (written/SLUG.csv with points filled in)")
+    m.add_argument("--course", help="the course repository (default: found above the current folder)")
+    m.add_argument("--lms-export", choices=FORMATS, help="also rewrite the LMS grade file with the totals")
     return parser
 
 
@@ -159,9 +307,7 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
     args = build_parser().parse_args(argv)
-    if args.jobs < 1:
-        build_parser().error("--jobs must be at least 1")
-    return grade(args)
+    return grade(args) if args.command == "grade" else marks(args)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ from pathlib import Path, PurePosixPath
 
 import nbformat
 
+from dlcourse.autograder.status import Status
+
 #: File-name patterns of LMS exports (named groups as nbgrader's FileNameCollectorPlugin wants).
 LMS_PATTERNS = {
     # Canvas: "doejane_12345_6789012_02-neuron.ipynb", "doejane_LATE_12345_6789012_02-neuron-1.ipynb"
@@ -46,7 +48,7 @@ class Submission:
     student_id: str
     folder: Path | None
     notebook: dict | None = None
-    status: str = "pending"        # pending (gradable), missing_notebook, ungradable
+    status: Status = Status.PENDING
     reason: str = ""
     notes: list[str] = field(default_factory=list)
 
@@ -172,10 +174,10 @@ def collect(submissions: Path, slug: str, workdir: Path, lms: str | None = None,
         result.append(load_submission(folder, slug, unsafe=folder.name in tainted))
     seen = {sub.student_id for sub in result}
     for name in sorted(tainted - seen):
-        result.append(Submission(name, None, status="ungradable",
+        result.append(Submission(name, None, status=Status.UNGRADABLE,
                                  reason="the upload contained unsafe paths or symbolic links; refused"))
     for link in sorted(p for p in root.iterdir() if p.is_symlink()):
-        result.append(Submission(link.name, None, status="ungradable",
+        result.append(Submission(link.name, None, status=Status.UNGRADABLE,
                                  reason="the student folder is a symbolic link; refused"))
     return Intake(result, problems)
 
@@ -212,47 +214,47 @@ def load_submission(folder: Path, slug: str, unsafe: bool = False) -> Submission
     student = folder.name
     sub = Submission(student, folder)
     if not STUDENT_ID.match(student):
-        return _fail(sub, "ungradable", f"the folder name {student!r} is not a usable student id")
+        return _fail(sub, Status.UNGRADABLE, f"the folder name {student!r} is not a usable student id")
     if unsafe:
-        return _fail(sub, "ungradable", "the upload contained unsafe paths or symbolic links; refused")
+        return _fail(sub, Status.UNGRADABLE, "the upload contained unsafe paths or symbolic links; refused")
     notebooks, links = _notebooks(folder)
     expected = f"{slug}.ipynb"
     named = [p for p in notebooks if p.name == expected]
     if any(link.name == expected for link in links):
-        return _fail(sub, "ungradable", f"{expected} is a symbolic link, not a file; refused")
+        return _fail(sub, Status.UNGRADABLE, f"{expected} is a symbolic link, not a file; refused")
     if len(named) > 1:
         where = ", ".join(str(p.relative_to(folder)) for p in named)
-        return _fail(sub, "ungradable", f"found {len(named)} notebooks named {expected} ({where}); submit one")
+        return _fail(sub, Status.UNGRADABLE, f"found {len(named)} notebooks named {expected} ({where}); submit one")
     if not named:
         others = ", ".join(str(p.relative_to(folder)) for p in notebooks[:3])
         if others:
-            return _fail(sub, "missing_notebook", f"no {expected}; found {others} instead (renamed? "
+            return _fail(sub, Status.MISSING_NOTEBOOK, f"no {expected}; found {others} instead (renamed? "
                                                   f"the notebook must keep the name {expected})")
-        return _fail(sub, "missing_notebook", f"no notebook in the submission (expected {expected})")
+        return _fail(sub, Status.MISSING_NOTEBOOK, f"no notebook in the submission (expected {expected})")
     path = named[0]
     if len(notebooks) > 1:
         sub.notes.append("other notebooks ignored: " + ", ".join(p.name for p in notebooks if p != path))
     size = path.stat().st_size
     if size == 0:
-        return _fail(sub, "ungradable", f"{expected} is an empty file")
+        return _fail(sub, Status.UNGRADABLE, f"{expected} is an empty file")
     if size > MAX_NOTEBOOK_BYTES:
-        return _fail(sub, "ungradable", f"{expected} is {size // 2**20} MB (limit {MAX_NOTEBOOK_BYTES // 2**20} MB)")
+        return _fail(sub, Status.UNGRADABLE, f"{expected} is {size // 2**20} MB (limit {MAX_NOTEBOOK_BYTES // 2**20} MB)")
     try:
         data = json.loads(path.read_bytes())
     except (UnicodeDecodeError, ValueError) as error:
-        return _fail(sub, "ungradable", f"{expected} is not valid JSON ({str(error)[:120]}); "
+        return _fail(sub, Status.UNGRADABLE, f"{expected} is not valid JSON ({str(error)[:120]}); "
                                         "was it saved from Jupyter?")
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
-        return _fail(sub, "ungradable", f"{expected} is JSON but not a Jupyter notebook (no list of cells)")
+        return _fail(sub, Status.UNGRADABLE, f"{expected} is JSON but not a Jupyter notebook (no list of cells)")
     if data.get("nbformat") not in (4, None):
         try:
             data = nbformat.convert(nbformat.from_dict(data), 4)
         except Exception as error:  # noqa: BLE001 - any conversion failure makes it ungradable
-            return _fail(sub, "ungradable", f"{expected} has an unsupported notebook format ({error})")
+            return _fail(sub, Status.UNGRADABLE, f"{expected} has an unsupported notebook format ({error})")
     sub.notebook = data
     return sub
 
 
-def _fail(sub: Submission, status: str, reason: str) -> Submission:
+def _fail(sub: Submission, status: Status, reason: str) -> Submission:
     sub.status, sub.reason = status, reason
     return sub

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dlcourse.autograder.assemble import Assignment
+from dlcourse.autograder.status import PartState, Status
 
 
 @dataclass
@@ -24,7 +25,7 @@ class Part:
     grade_id: str
     points: float
     max_points: float
-    state: str            # passed, failed, not run
+    state: PartState
     message: str = ""
 
 
@@ -35,23 +36,14 @@ class Grade:
     student_id: str
     score: float
     max_score: float
-    status: str
+    status: Status
     reason: str
     seconds: float = 0.0
     parts: list[Part] = field(default_factory=list)
 
     @property
     def normal(self) -> bool:
-        return self.status == "graded"
-
-
-def hidden_lines(assignment: Assignment) -> set[str]:
-    """Lines of hidden test code (stripped, long enough to be distinctive)."""
-    lines = set()
-    for source in assignment.test_sources:
-        for block in re.findall(r"### BEGIN HIDDEN TESTS(.*?)(?:### END HIDDEN TESTS|$)", source, flags=re.S):
-            lines |= {line.strip() for line in block.splitlines() if len(line.strip()) >= 12}
-    return lines
+        return self.status == Status.GRADED
 
 
 def safe_message(message: str, secret_lines: set[str]) -> str:
@@ -80,19 +72,41 @@ def _page(title: str, body: str) -> str:
             f"{STYLE}</head><body><h1>{html.escape(title)}</h1>{body}</body></html>\n")
 
 
-def write_feedback(grade: Grade, assignment: Assignment, folder: Path) -> Path:
-    """``folder/<student_id>/<slug>.html``: the score, the status and every test cell's result."""
+def lesson_link(lesson, site_url: str | None) -> str:
+    """HTML naming the lesson a part comes from, linked to the published page when the site is known."""
     e = html.escape
-    rows = "".join(
-        f"<tr><td>{e(p.grade_id)}</td><td class='{p.state.replace(' ', '-')}'>{e(p.state)}</td>"
-        f"<td>{p.points:g} / {p.max_points:g}</td><td><code>{e(p.message)}</code></td></tr>" for p in grade.parts)
+    if lesson is None:
+        return ""
+    name = f"{lesson.title} ({lesson.path.removeprefix('book/').removesuffix('.ipynb').removesuffix('.md')})"
+    if not site_url:
+        return f"Revise: {e(name)}{e(lesson.anchor)}"
+    page = re.sub(r"\.(ipynb|md)$", ".html", lesson.path)
+    return f"Revise: <a href='{e(site_url.rstrip('/') + '/' + page + lesson.anchor)}'>{e(lesson.title)}</a>"
+
+
+def write_feedback(grade: Grade, assignment: Assignment, folder: Path, site_url: str | None = None) -> Path:
+    """``folder/<student_id>/<slug>.html``: the score, the status and every part's result.
+
+    A failed part shows what was checked (the assertion's message, never the test's code) and the
+    lesson that teaches it."""
+    e = html.escape
+    rows = []
+    for p in grade.parts:
+        title = assignment.titles.get(p.grade_id) or p.grade_id
+        detail = ""
+        if p.state != PartState.PASSED:
+            revise = lesson_link(assignment.lessons.get(p.grade_id), site_url)
+            detail = f"<code>{e(p.message)}</code>" + (f"<br>{revise}" if revise else "")
+        rows.append(f"<tr><td>{e(title)}<br><small>{e(p.grade_id)}</small></td>"
+                    f"<td class='{p.state.replace(' ', '-')}'>{e(p.state)}</td>"
+                    f"<td>{p.points:g} / {p.max_points:g}</td><td>{detail}</td></tr>")
     body = (f"<p>Student <b>{e(grade.student_id)}</b>: <b>{grade.score:g} / {grade.max_score:g}</b> points "
             f"for the automatically graded parts.</p>")
-    if grade.status != "graded" or grade.reason:
+    if grade.status != Status.GRADED or grade.reason:
         body += f"<p>Status: <b>{e(grade.status)}</b>. {e(grade.reason)}</p>"
     if grade.parts:
-        body += ("<table><tr><th>test</th><th>result</th><th>points</th><th>message</th></tr>" + rows + "</table>"
-                 "<p>The tests' code is not shown; the messages say what was checked.</p>")
+        body += ("<table><tr><th>part</th><th>result</th><th>points</th><th>what was checked</th></tr>"
+                 + "".join(rows) + "</table><p>The tests' code is not shown; the messages say what was checked.</p>")
     if assignment.manual:
         body += "<p>Written answers are graded by hand and are not included in this score.</p>"
     out = folder / grade.student_id / f"{assignment.slug}.html"
@@ -119,7 +133,7 @@ def write_report(grades: list[Grade], assignment: Assignment, path: Path, protec
                  problems: list[str], settings: str) -> None:
     """report.html: histogram, pass rate per part, slowest submissions, problems, protections."""
     e = html.escape
-    scored = [g for g in grades if g.status in ("graded", "timeout", "resource_limit", "kernel_died")]
+    scored = [g for g in grades if g.status.ran]
     mean = f"{statistics.mean(g.score for g in scored):.2f}" if scored else "–"
     body = (f"<p>{len(grades)} submissions; {sum(g.normal for g in grades)} graded normally; "
             f"mean score {mean} / {assignment.max_score:g}. {e(settings)}</p><h2>Scores</h2>"
@@ -127,7 +141,7 @@ def write_report(grades: list[Grade], assignment: Assignment, path: Path, protec
     body += "<h2>Pass rate per part</h2><table><tr><th>test</th><th>points</th><th>passed</th><th>rate</th></tr>"
     for test in assignment.tests:
         ran = [p for g in scored for p in g.parts if p.grade_id == test.grade_id]
-        passed = sum(p.state == "passed" for p in ran)
+        passed = sum(p.state == PartState.PASSED for p in ran)
         rate = f"{100 * passed / len(ran):.0f}%" if ran else "–"
         body += f"<tr><td>{e(test.grade_id)}</td><td>{test.points:g}</td><td>{passed} / {len(ran)}</td><td>{rate}</td></tr>"
     body += "</table><h2>Slowest submissions</h2><table><tr><th>student</th><th>seconds</th><th>status</th></tr>"

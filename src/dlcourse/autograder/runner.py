@@ -24,6 +24,8 @@ from jupyter_client import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 
 from dlcourse.autograder.assemble import Assignment, Step
+from dlcourse.autograder.datasets import StagedData
+from dlcourse.autograder.status import Status
 from dlcourse.autograder.sandbox import Limits, job_uid, kernel_command
 
 MESSAGE_CHARS = 400          # an error message kept for feedback
@@ -45,7 +47,7 @@ class CellResult:
 class RunResult:
     """The outcome of running one submission's program."""
 
-    status: str = "graded"    # graded, timeout, resource_limit, kernel_died
+    status: Status = Status.GRADED   # or TIMEOUT, RESOURCE_LIMIT, KERNEL_DIED
     reason: str = ""
     cells: list[CellResult] = field(default_factory=list)
     seconds: float = 0.0
@@ -79,7 +81,7 @@ def _kernel_env(scratch: Path) -> dict:
 class Kernel:
     """A sandboxed kernel with a blocking client, killed (with all its processes) on close."""
 
-    def __init__(self, workdir: Path, limits: Limits, slot: int, sandbox: bool):
+    def __init__(self, workdir: Path, limits: Limits, slot: int, sandbox: bool, data: StagedData | None = None):
         self.limits, self.slot, self.sandbox = limits, slot, sandbox
         self.scratch = Path(tempfile.mkdtemp(prefix="scratch-", dir=workdir))
         self.uid = job_uid(slot) if os.geteuid() == 0 else None
@@ -92,8 +94,8 @@ class Kernel:
         self.stderr_path = workdir / f"kernel-{self.scratch.name}.log"
         with open(self.stderr_path, "wb") as stderr:
             self.process = subprocess.Popen(
-                kernel_command(connection, self.scratch, limits, slot, sandbox), cwd=self.scratch,
-                env=_kernel_env(self.scratch), stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr,
+                kernel_command(connection, self.scratch, limits, slot, sandbox, data.bwrap_args() if data else []),
+                cwd=self.scratch, env=_kernel_env(self.scratch) | (data.kernel_env(sandbox) if data else {}), stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr,
                 start_new_session=True)
         self.client = BlockingKernelClient()
         self.client.load_connection_file(str(connection))
@@ -215,12 +217,12 @@ def _classify_error(error: str) -> str | None:
 
 
 def run_program(assignment: Assignment, steps: list[Step], workdir: Path, limits: Limits, slot: int,
-                sandbox: bool) -> RunResult:
+                sandbox: bool, data: StagedData | None = None) -> RunResult:
     """Run ``steps`` in a fresh kernel and record each cell's outcome (see the module docstring)."""
     start = time.monotonic()
     notebook_deadline = start + max(120.0, limits.notebook_timeout)  # start-up; reset once the kernel is ready
     result = RunResult()
-    kernel = Kernel(workdir, limits, slot, sandbox)
+    kernel = Kernel(workdir, limits, slot, sandbox, data)
     guard = ("import dlcourse.autograder.kernel.guard as __dlcourse_guard__\n"
              f"__dlcourse_guard__.snapshot({assignment.packages!r})\ndel __dlcourse_guard__")
     restore = ("import dlcourse.autograder.kernel.guard as __dlcourse_guard__\n"
@@ -244,12 +246,12 @@ def run_program(assignment: Assignment, steps: list[Step], workdir: Path, limits
             result.cells.append(CellResult(step, ok, error, output, time.monotonic() - t0))
             limit = _classify_error(error)
             if limit:  # stop: a kernel at its limits (e.g. forked copies of itself) is not trustworthy
-                result.status = "resource_limit"
+                result.status = Status.RESOURCE_LIMIT
                 result.reason = f"{_where(step)} {limit} ({error[:120]}); later cells were not run"
                 break
     except CellTimeout:
         per_cell = time.monotonic() < notebook_deadline - 0.5
-        result.status = "timeout"
+        result.status = Status.TIMEOUT
         result.reason = (f"{_where(current)} ran past the time limit "
                          f"of {limits.cell_timeout:g} s per cell" if per_cell else f"the notebook ran past its limit of {limits.notebook_timeout:g} s (stopped in {_where(current, lower=True)[len('while running '):]})")
     except KernelDied as died:
@@ -257,9 +259,9 @@ def run_program(assignment: Assignment, steps: list[Step], workdir: Path, limits
         what = f"signal {-code}" if code is not None and code < 0 else f"exit status {code}"
         log = kernel.stderr_path.read_text(errors="replace")[-2000:] if kernel.stderr_path.exists() else ""
         if "MemoryError" in log or "Cannot allocate memory" in log or "std::bad_alloc" in log:
-            result.status, result.reason = "resource_limit", f"{_where(current)} ran out of memory and the kernel died"
+            result.status, result.reason = Status.RESOURCE_LIMIT, f"{_where(current)} ran out of memory and the kernel died"
         else:
-            result.status = "kernel_died"
+            result.status = Status.KERNEL_DIED
             result.reason = f"the kernel died ({what}) {_where(current, lower=True)}"
     finally:
         kernel.close()

@@ -75,9 +75,10 @@ def _parents_with_perms(path: Path, made: set) -> list[str]:
     return args
 
 
-def bwrap_command(scratch: Path) -> list[str]:
+def bwrap_command(scratch: Path, extra_binds: list[str] = ()) -> list[str]:
     """The bubblewrap prefix that confines a command to the read-only Python and system folders
-    and the read-write ``scratch`` folder (also its home and temporary folder)."""
+    and the read-write ``scratch`` folder (also its home and temporary folder); ``extra_binds`` are
+    more bubblewrap arguments (the read-only data files)."""
     args = [bwrap_path() or "bwrap", "--perms", "1777", "--tmpfs", "/tmp"]
     made = {"/", "/tmp"}
     for folder in SYSTEM_DIRS:
@@ -89,14 +90,15 @@ def bwrap_command(scratch: Path) -> list[str]:
         if any(str(root).startswith(d + "/") for d in SYSTEM_DIRS if os.path.isdir(d) and not os.path.islink(d)):
             continue
         args += _parents_with_perms(root, made) + ["--ro-bind", str(root), str(root)]
-    args += _parents_with_perms(scratch, made) + ["--bind", str(scratch), str(scratch)]
+    args += _parents_with_perms(scratch, made) + ["--bind", str(scratch), str(scratch)] + list(extra_binds)
     args += ["--dev", "/dev", "--proc", "/proc",
              "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
              "--die-with-parent", "--new-session", "--chdir", str(scratch)]
     return args
 
 
-def kernel_command(connection_file: Path, scratch: Path, limits: Limits, slot: int, sandbox: bool) -> list[str]:
+def kernel_command(connection_file: Path, scratch: Path, limits: Limits, slot: int, sandbox: bool,
+                   extra_binds: list[str] = ()) -> list[str]:
     """The full command line starting one student's kernel (in the sandbox unless ``sandbox`` is
     False), with its resource limits and, when running as root, an unprivileged user id."""
     launcher = [sys.executable, "-m", "dlcourse.autograder.kernel.launcher",
@@ -105,7 +107,7 @@ def kernel_command(connection_file: Path, scratch: Path, limits: Limits, slot: i
     if os.geteuid() == 0:
         launcher += ["--uid", str(job_uid(slot))]
     launcher += ["--", "-f", str(connection_file)]
-    return (bwrap_command(scratch) + ["--"] if sandbox else []) + launcher
+    return (bwrap_command(scratch, extra_binds) + ["--"] if sandbox else []) + launcher
 
 
 def protections(sandbox: bool, limits: Limits) -> list[tuple[str, bool, str]]:
