@@ -73,7 +73,7 @@ def plot_optimizer_paths(loss_fn, paths, xlim=(-2, 2), ylim=(-2, 2), ax=None, le
 
 def _graph_of(root):
     """Nodes and edges of a Tensor's or a Value's graph, each node with its depth from the root."""
-    parents = (lambda n: n._ctx.inputs if n._ctx is not None else ()) if isinstance(root, Tensor) else (lambda n: n._prev)
+    parents = (lambda n: n._ctx.inputs if n._ctx is not None else ()) if isinstance(root, Tensor) else (lambda n: n._parents)
     depth, edges, stack = {id(root): 0}, [], [root]
     nodes = {id(root): root}
     while stack:

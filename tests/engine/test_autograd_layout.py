@@ -17,7 +17,7 @@ ALLOWED = {
     "conv_ops": {"function"},
     "tensor": {"function", "ops"},
     "scalar": set(),
-    "graph": set(),
+    "graph": {"ops"},
 }
 
 

@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import dlcourse
 from dlcourse.autograd import graph
-from dlcourse.autograd.scalar import Value
+from dlcourse.autograd import Value
 
 torch = pytest.importorskip("torch")
 
@@ -72,6 +73,49 @@ def test_value_sigmoid_is_stable_for_large_inputs():
     assert math.isfinite(Value(-1e4).sigmoid().data)
 
 
+@pytest.mark.parametrize("z", [-1000.0, -50.0, -1.0, 0.0, 2.0, 50.0, 1000.0])
+def test_value_sigmoid_and_its_derivative_are_accurate_far_into_both_tails(z):
+    exact = 1 / (1 + math.exp(-z)) if z > -700 else 0.0   # exp(50) is still representable
+    out = Value(z).sigmoid()
+    out.backward()
+    assert out.data == pytest.approx(exact, rel=1e-15, abs=0)
+    slope = math.exp(-abs(z)) / (1 + math.exp(-abs(z))) ** 2      # sigma(z) sigma(-z), symmetric in z
+    assert out._parents[0].grad == pytest.approx(slope, rel=1e-15, abs=0)
+
+
+def test_value_is_the_class_chapter_03_builds():
+    """The lesson and the exercise build a Value with these fields; the package's is that class."""
+    from dlcourse.autograd import scalar
+
+    a, b = Value(2.0), Value(-3.0)
+    out = a * b + 1.0
+    assert dlcourse.autograd.Value is scalar.Value
+    assert out._op == "+" and out._parents[0]._op == "*" and out._parents[0]._parents == (a, b)
+    assert Value._as_value(4.0).data == 4.0 and Value._as_value(a) is a
+    product = out._parents[0]
+    product.grad = 1.0
+    product._backward()                      # one op's chain rule on its own: d(ab)/da = b
+    assert (a.grad, b.grad) == (-3.0, 2.0)
+    assert not hasattr(a, "_prev") and not hasattr(Value, "_lift")
+
+
+@pytest.mark.parametrize("op,torch_op,x", [
+    (lambda v: v.exp(), torch.exp, 0.7), (lambda v: v.log(), torch.log, 0.7), (lambda v: v.relu(), torch.relu, -0.3),
+    (lambda v: v.relu(), torch.relu, 0.3), (lambda v: -v, torch.neg, 0.7), (lambda v: 2.0 - v, lambda t: 2.0 - t, 0.7),
+    (lambda v: 2.0 / v, lambda t: 2.0 / t, 0.7), (lambda v: v ** 3, lambda t: t ** 3, -0.7),
+    (lambda v: 3.0 * v + 1.0, lambda t: 3.0 * t + 1.0, 0.7), (lambda v: v.sigmoid(), torch.sigmoid, -4.0),
+])
+def test_value_each_op_matches_torch(op, torch_op, x):
+    v = Value(x)
+    out = op(v)
+    out.backward()
+    t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    t_out = torch_op(t)
+    t_out.backward()
+    assert out.data == pytest.approx(t_out.item(), rel=1e-12)
+    assert v.grad == pytest.approx(t.grad.item(), rel=1e-12, abs=1e-300)
+
+
 @pytest.fixture
 def fresh_graph():
     graph.clear()
@@ -83,18 +127,44 @@ def test_graph_one_neuron_forward_backward_update_matches_the_lecture(fresh_grap
     w, b = graph.Parameter(2.0), graph.Parameter(1.0)
     x, y = graph.Input(2.0), graph.Input(2.0)
     loss = graph.Square(graph.Subtract(graph.Add(graph.Multiply(w, x), b), y))
-    assert graph.forward() == 9.0 and loss.value == 9.0
-    graph.backward()
+    graph.forward_pass()
+    assert loss.value == 9.0
+    graph.backward_pass(loss)
     assert (w.grad, b.grad) == (12.0, 6.0)
-    graph.update(0.1)
+    graph.update_parameters(0.1)
     assert w.value == pytest.approx(0.8) and b.value == pytest.approx(0.4)
 
 
-def test_graph_keeps_nodes_in_its_three_lists_in_creation_order(fresh_graph):
+def test_graph_keeps_nodes_in_its_two_lists_in_creation_order(fresh_graph):
     w, x = graph.Parameter(1.0), graph.Input(3.0)
     product = graph.Multiply(w, x)
     out = graph.Sigmoid(product)
-    assert graph.parameters == [w] and graph.inputs == [x] and graph.compnodes == [product, out]
+    assert graph.parameter_nodes == [w] and graph.compute_nodes == [product, out]
+
+
+def test_graph_has_the_names_the_lesson_uses():
+    """Chapter 03's lesson writes this framework by hand with these names; the module matches."""
+    for name in ["Input", "Parameter", "CompNode", "Affine", "Sigmoid", "BinaryCrossEntropy",
+                 "compute_nodes", "parameter_nodes", "forward_pass", "backward_pass", "update_parameters"]:
+        assert hasattr(graph, name), name
+    assert all(hasattr(graph.CompNode, m) for m in ("register", "add_grad", "forward", "backward"))
+    assert all(hasattr(graph.Parameter, m) for m in ("add_grad", "update"))
+
+
+def test_graph_logistic_regression_on_a_batch_matches_torch(fresh_graph, rng):
+    features, labels = rng.normal(size=(40, 2)), (rng.random(40) > 0.5).astype(float)
+    w, b = graph.Parameter([0.3, -0.2]), graph.Parameter(0.1)
+    loss = graph.BinaryCrossEntropy(graph.Sigmoid(graph.Affine(graph.Input(features), w, b)), graph.Input(labels))
+    graph.forward_pass()
+    graph.backward_pass(loss)
+    w_t = torch.tensor([0.3, -0.2], dtype=torch.float64, requires_grad=True)
+    b_t = torch.tensor(0.1, dtype=torch.float64, requires_grad=True)
+    loss_t = torch.nn.functional.binary_cross_entropy(torch.sigmoid(torch.tensor(features) @ w_t + b_t),
+                                                      torch.tensor(labels))
+    loss_t.backward()
+    assert loss.value.mean() == pytest.approx(loss_t.item(), rel=1e-12)
+    np.testing.assert_allclose(w.grad, w_t.grad.numpy(), rtol=1e-10)
+    assert b.grad == pytest.approx(b_t.grad.item(), rel=1e-10)
 
 
 def test_graph_xor_network_of_the_lecture_outputs_xor(fresh_graph):
@@ -105,24 +175,26 @@ def test_graph_xor_network_of_the_lecture_outputs_xor(fresh_graph):
         h1 = graph.ReLU(graph.Add(a, b))                                # W row (1, 1), c1 = 0
         h2 = graph.ReLU(graph.Subtract(graph.Add(a, b), graph.Input(1.0)))  # c2 = -1
         out = graph.Add(graph.Multiply(graph.Parameter(1.0), h1), graph.Multiply(graph.Parameter(-2.0), h2))
-        outputs.append(float(graph.forward()))
+        graph.forward_pass()
+        outputs.append(float(out.value))
     assert outputs == [0.0, 1.0, 1.0, 0.0]
 
 
 def test_graph_fan_out_gradients_add_up(fresh_graph):
     a = graph.Parameter(3.0)
-    graph.Add(graph.Multiply(a, a), a)
-    graph.forward()
-    graph.backward()
+    out = graph.Add(graph.Multiply(a, a), a)
+    graph.forward_pass()
+    graph.backward_pass(out)
     assert a.grad == 7.0
 
 
 def test_graph_gradient_descent_decreases_the_loss(fresh_graph):
     w, b = graph.Parameter(np.array(0.0)), graph.Parameter(np.array(0.0))
-    graph.Square(graph.Subtract(graph.Add(graph.Multiply(w, graph.Input(2.0)), b), graph.Input(2.0)))
+    loss = graph.Square(graph.Subtract(graph.Add(graph.Multiply(w, graph.Input(2.0)), b), graph.Input(2.0)))
     losses = []
     for _ in range(20):
-        losses.append(float(graph.forward()))
-        graph.backward()
-        graph.update(0.05)
+        graph.forward_pass()
+        losses.append(float(loss.value))
+        graph.backward_pass(loss)
+        graph.update_parameters(0.05)
     assert losses[-1] < 1e-2 * losses[0]

@@ -1,5 +1,8 @@
 """The Tensor engine: every op's value and gradient equals PyTorch's (float64), plus engine behaviour."""
 
+import math
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -362,3 +365,33 @@ def test_intermediate_gradients_are_kept_only_when_retained():
     (hidden * hidden + other).sum().backward()
     assert hidden.grad.tolist() == [6.0, 12.0] and other.grad is None
     assert x.grad.tolist() == [20.0, 38.0]
+
+
+# --- the one stable sigmoid -------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_keeps_its_relative_accuracy_in_both_tails_without_warnings(dtype):
+    from dlcourse.nn import functional as F
+
+    z = np.array([-1000.0, -50.0, -20.0, 0.0, 20.0, 50.0, 1000.0], dtype=dtype)
+    x = Tensor(z, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")            # an overflow in exp would raise here
+        out = F.sigmoid(x)
+        out.sum().backward()
+    # float64 references from the textbook formula, exact enough on these inputs (e^50 is representable)
+    exact = np.array([1 / (1 + math.exp(-v)) if v > -700 else 0.0 for v in z.tolist()])
+    slope = np.array([math.exp(-abs(v)) / (1 + math.exp(-abs(v))) ** 2 for v in z.tolist()])
+    tolerance = 4 * float(np.finfo(dtype).eps)
+    np.testing.assert_allclose(out.data, exact.astype(dtype), rtol=tolerance, atol=0)
+    np.testing.assert_allclose(x.grad.data, slope.astype(dtype), rtol=tolerance, atol=0)
+    assert out.data[1] > 0 and out.data.dtype == dtype          # sigmoid(-50) = 1.93e-22, not 0
+    assert out.data[1] == pytest.approx(1.9287498479639178e-22, rel=tolerance)
+
+
+def test_sigmoid_matches_torch_where_torch_is_accurate():
+    z = np.linspace(-30, 3, 34)   # above 3 torch's s (1 - s) loses digits to 1 - s; ours uses s(-z)
+    x, t = Tensor(z, requires_grad=True), torch.tensor(z, requires_grad=True)
+    x.sigmoid().sum().backward()
+    torch.sigmoid(t).sum().backward()
+    np.testing.assert_allclose(x.sigmoid().data, torch.sigmoid(t).detach().numpy(), rtol=1e-15, atol=0)
+    np.testing.assert_allclose(x.grad.data, t.grad.numpy(), rtol=1e-12, atol=1e-300)

@@ -1,14 +1,23 @@
 """A scalar reverse-mode engine, small enough to read in one sitting (micrograd-size).
 
-Each ``Value`` holds a number, its gradient, the values it was computed from and a function that
-passes its gradient on to them (the chain rule for that one op).
+Each ``Value`` holds a number, its gradient, the values it was computed from (``_parents``) and a
+function ``_backward`` that passes its gradient on to them: the chain rule for that one op. This is
+the class chapter 03 builds step by step; from then on the lessons import it from here.
 """
 
 import math
 
 
 class Value:
-    """A scalar that remembers how it was computed.
+    """A scalar that records how it was computed, for reverse-mode automatic differentiation.
+
+    Attributes:
+        data: the number (a float).
+        grad: dL/d(this value); 0.0 until a backward pass fills it in.
+        _parents: the Values this one was computed from.
+        _op: the operation that made it ("+", "*", "tanh", ...; "" for a leaf), for printing graphs.
+        _backward: adds this node's contributions to its parents' ``.grad``, assuming ``self.grad``
+            already holds the final dL/d(self).
 
     >>> w, x, b = Value(2.0), Value(2.0), Value(1.0)
     >>> loss = (w * x + b - 2.0) ** 2
@@ -16,10 +25,10 @@ class Value:
     (9.0, 12.0, 6.0)
     """
 
-    def __init__(self, data, _children=(), _op=""):
+    def __init__(self, data, _parents=(), _op=""):
         self.data = float(data)
         self.grad = 0.0
-        self._prev = tuple(_children)
+        self._parents = tuple(_parents)
         self._op = _op
         self._backward = lambda: None
 
@@ -27,94 +36,142 @@ class Value:
         return f"Value(data={self.data:g}, grad={self.grad:g})"
 
     @staticmethod
-    def _lift(other):
+    def _as_value(other):
+        """A plain number becomes a constant leaf; a Value is used as it is."""
         return other if isinstance(other, Value) else Value(other)
 
+    # --- the primitive operations: each sets out._backward to its local chain rule -----------------
     def __add__(self, other):
-        other = self._lift(other)
+        """a + b.   d/da = 1,  d/db = 1."""
+        other = Value._as_value(other)
         out = Value(self.data + other.data, (self, other), "+")
 
-        def _backward():  # d(a+b)/da = d(a+b)/db = 1
+        def _backward():
             self.grad += out.grad
             other.grad += out.grad
+
         out._backward = _backward
         return out
 
     def __mul__(self, other):
-        other = self._lift(other)
+        """a * b.   d/da = b,  d/db = a."""
+        other = Value._as_value(other)
         out = Value(self.data * other.data, (self, other), "*")
 
-        def _backward():  # d(ab)/da = b, d(ab)/db = a
+        def _backward():
             self.grad += other.data * out.grad
             other.grad += self.data * out.grad
+
         out._backward = _backward
         return out
 
     def __pow__(self, exponent):
+        """a ** k for a constant number k.   d/da = k a^(k-1)."""
         if not isinstance(exponent, int | float):
             raise TypeError(f"Value ** supports int/float exponents, got {type(exponent).__name__}")
         out = Value(self.data ** exponent, (self,), f"**{exponent}")
 
-        def _backward():  # d(a^p)/da = p a^(p-1)
-            self.grad += exponent * self.data ** (exponent - 1) * out.grad
-        out._backward = _backward
-        return out
-
-    def _unary(self, value, derivative, op):
-        out = Value(value, (self,), op)
-
         def _backward():
-            self.grad += derivative * out.grad
+            self.grad += exponent * self.data ** (exponent - 1) * out.grad
+
         out._backward = _backward
         return out
 
     def exp(self):
-        e = math.exp(self.data)
-        return self._unary(e, e, "exp")
+        """e^a.   d/da = e^a (the output itself)."""
+        out = Value(math.exp(self.data), (self,), "exp")
+
+        def _backward():
+            self.grad += out.data * out.grad
+
+        out._backward = _backward
+        return out
 
     def log(self):
-        return self._unary(math.log(self.data), 1 / self.data, "log")
+        """ln a (a > 0).   d/da = 1/a."""
+        out = Value(math.log(self.data), (self,), "log")
+
+        def _backward():
+            self.grad += out.grad / self.data
+
+        out._backward = _backward
+        return out
 
     def tanh(self):
-        t = math.tanh(self.data)
-        return self._unary(t, 1 - t * t, "tanh")
+        """tanh a.   d/da = 1 - tanh^2 a."""
+        out = Value(math.tanh(self.data), (self,), "tanh")
+
+        def _backward():
+            self.grad += (1.0 - out.data * out.data) * out.grad
+
+        out._backward = _backward
+        return out
 
     def relu(self):
-        return self._unary(max(self.data, 0.0), float(self.data > 0), "relu")
+        """max(a, 0).   d/da = 1 if a > 0 else 0."""
+        out = Value(max(self.data, 0.0), (self,), "relu")
+
+        def _backward():
+            self.grad += (self.data > 0) * out.grad
+
+        out._backward = _backward
+        return out
 
     def sigmoid(self):
-        s = 0.5 * (1 + math.tanh(0.5 * self.data))  # stable for large |x|
-        return self._unary(s, s * (1 - s), "sigmoid")
+        """1 / (1 + e^-a).   d/da = s (1 - s) = e^-|a| / (1 + e^-|a|)^2.
 
+        Evaluated with e^-|a| only, which never overflows: for a < 0 as e^a / (1 + e^a), so that
+        sigmoid(-50) is 1.93e-22 (not 1 - 1 = 0) and sigmoid(-1000) underflows to 0 without an error.
+        """
+        e = math.exp(-abs(self.data))
+        out = Value(1.0 / (1.0 + e) if self.data >= 0 else e / (1.0 + e), (self,), "sigmoid")
+
+        def _backward():
+            self.grad += e / (1.0 + e) ** 2 * out.grad
+
+        out._backward = _backward
+        return out
+
+    # --- built from the operations above --------------------------------------------------------------
     def __neg__(self):
-        return self * -1
+        """-a = a * (-1)."""
+        return self * -1.0
 
     def __sub__(self, other):
-        return self + (-self._lift(other))
+        """a - b = a + (-b)."""
+        return self + (-Value._as_value(other))
 
     def __truediv__(self, other):
-        return self * self._lift(other) ** -1
+        """a / b = a * b^-1."""
+        return self * Value._as_value(other) ** -1
 
-    __radd__ = __add__
-    __rmul__ = __mul__
+    def __radd__(self, other):
+        return self + other
+
+    def __rmul__(self, other):
+        return self * other
 
     def __rsub__(self, other):
-        return self._lift(other) - self
+        return Value._as_value(other) - self
 
     def __rtruediv__(self, other):
-        return self._lift(other) / self
+        return Value._as_value(other) / self
 
     def backward(self):
-        """Set d(self)/d(v) in ``v.grad`` for every value v this one depends on."""
+        """Set d(self)/d(v) in ``v.grad`` for every value v this one depends on.
+
+        The graph is sorted iteratively (an explicit stack, not recursion), so chains of any depth
+        work; every gradient is reset first, so calling ``backward`` twice gives the same result.
+        """
         order, visited, stack = [], set(), [(self, False)]
-        while stack:  # iterative depth-first search: inputs come before the values made from them
-            node, done = stack.pop()
-            if done:
+        while stack:  # depth-first search: parents come before the values made from them
+            node, parents_done = stack.pop()
+            if parents_done:
                 order.append(node)
             elif id(node) not in visited:
                 visited.add(id(node))
                 stack.append((node, True))
-                stack.extend((child, False) for child in node._prev if id(child) not in visited)
+                stack.extend((parent, False) for parent in node._parents if id(parent) not in visited)
         for node in order:
             node.grad = 0.0
         self.grad = 1.0
