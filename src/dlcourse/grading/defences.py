@@ -30,6 +30,7 @@ import types
 import numpy as np
 
 from dlcourse.grading.checks import as_array, assert_close
+from dlcourse.grading.lock import forbid
 
 
 def _argument_names(function, args, kwargs) -> list[str]:
@@ -146,7 +147,7 @@ def _same(a: list[np.ndarray], b: list[np.ndarray], rtol: float, atol: float) ->
 
 
 def assert_each_argument_matters(function, reference, arguments: dict, variations: dict, name: str | None = None,
-                                 rtol: float = 1e-6, atol: float = 1e-9, compare=None) -> None:
+                                 rtol: float = 1e-6, atol: float = 1e-9, compare=None, locked=()) -> None:
     """Change one argument at a time and check that the student's result follows the reference.
 
     For every ``argument -> [new values]`` in ``variations`` the reference is called with that one
@@ -163,10 +164,16 @@ def assert_each_argument_matters(function, reference, arguments: dict, variation
         name: how to call the function in messages.
         rtol, atol: tolerances of the comparison.
         compare: ``compare(actual, expected, what)`` to use instead of comparing every number.
+        locked: targets of :func:`dlcourse.grading.forbid` locked while the student's function
+            runs (never while the reference runs; so do not call this inside a ``forbid`` block).
     """
     name = name or getattr(function, "__name__", "the function")
     base_expected = _summary(reference(**copy.deepcopy(arguments)))
-    base_actual = _summary(call_unchanged(function, **arguments, name=name))
+    def student(**kwargs):
+        with forbid(*locked):
+            return call_unchanged(function, **kwargs, name=name)
+
+    base_actual = _summary(student(**arguments))
     for argument, values in variations.items():
         if argument not in arguments:
             raise ValueError(f"{argument!r} is not one of the base arguments {sorted(arguments)}")
@@ -176,7 +183,7 @@ def assert_each_argument_matters(function, reference, arguments: dict, variation
             if _same(_summary(expected), base_expected, rtol, atol):
                 raise ValueError(f"changing {argument} to {value!r:.40} does not change the reference's result: "
                                  "choose a variation that matters")
-            actual = call_unchanged(function, **changed, name=name)
+            actual = student(**changed)
             shown = f"{value!r:.40}" if not isinstance(value, np.ndarray) else f"an array of shape {value.shape}"
             what = f"{name} with {argument}={shown} (other arguments unchanged)"
             if _same(_summary(actual), base_actual, rtol, atol):
@@ -191,15 +198,16 @@ def assert_each_argument_matters(function, reference, arguments: dict, variation
 
 
 def assert_argument_changes_result(function, arguments: dict, argument: str, value, name: str | None = None,
-                                   why: str = "") -> None:
+                                   why: str = "", locked=()) -> None:
     """Fail if changing ``argument`` to ``value`` leaves ``function``'s result unchanged.
 
     For arguments whose effect has no single right answer to compare with (a different seed, a
     shuffle flag): the contract only says the result must change.
     """
     name = name or getattr(function, "__name__", "the function")
-    before = _summary(call_unchanged(function, **arguments, name=name))
-    after = _summary(call_unchanged(function, **{**arguments, argument: value}, name=name))
+    with forbid(*locked):
+        before = _summary(call_unchanged(function, **arguments, name=name))
+        after = _summary(call_unchanged(function, **{**arguments, argument: value}, name=name))
     if _same(before, after, 0.0, 0.0):
         extra = f" {why}" if why else ""
         raise AssertionError(f"{name} returned exactly the same with {argument}={value!r:.40} as with "

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import gc
 import importlib
 import sys
 import types
@@ -114,11 +113,12 @@ FAMILIES["solvers"] = FAMILIES["least-squares"] + (
 )
 
 
-def expand(targets) -> list[str]:
+def expand(targets, only_loaded: bool = False) -> list[str]:
     """Dotted names of everything ``targets`` lock: families and ``module.*`` written out.
 
-    A ``module.*`` entry whose module is not installed is dropped; a family that does not exist is
-    an error of the test, reported at once.
+    A ``module.*`` entry whose module is not installed (or, with ``only_loaded``, whose top-level
+    package was not imported yet) is dropped; a family that does not exist is an error of the
+    test, reported at once.
     """
     names = []
     for target in targets:
@@ -126,9 +126,9 @@ def expand(targets) -> list[str]:
             family = target.removeprefix("family:")
             if family not in FAMILIES:
                 raise ValueError(f"unknown family {family!r} in forbid(); known: {', '.join(sorted(FAMILIES))}")
-            names += expand(FAMILIES[family])
+            names += expand(FAMILIES[family], only_loaded)
         elif target.endswith(".*"):
-            module = _import(target[:-2])
+            module = _import(target[:-2], only_loaded)
             if module is None:
                 continue
             for attribute in getattr(module, "__all__", None) or dir(module):
@@ -154,21 +154,28 @@ def locked_modules(targets) -> list[str]:
     return list(dict.fromkeys(modules))
 
 
-def _import(name: str):
+def _import(name: str, only_loaded: bool = False):
+    """The module ``name``, importing it if needed; None if it cannot be imported. With
+    ``only_loaded``, None as well when its top-level package has not been imported yet: what the
+    student's code has not imported it cannot call, and an ``import`` inside the answer is what
+    :func:`dlcourse.grading.assert_source_avoids` reports."""
+    if only_loaded and name.split(".")[0] not in sys.modules:
+        return None
     try:
         return importlib.import_module(name)
     except Exception:  # not installed, or a package that fails to import here: nothing to lock
         return None
 
 
-def resolve(target: str):
+def resolve(target: str, only_loaded: bool = False):
     """Split ``"package.module.attr"`` into (owner object, attribute name), importing as needed.
 
-    Returns None when the package is not installed: what cannot be imported cannot be called.
+    Returns None when the package is not installed (what cannot be imported cannot be called), or
+    with ``only_loaded`` when its top-level package was not imported yet.
     """
     parts = target.split(".")
     for split in range(len(parts) - 1, 0, -1):
-        owner = _import(".".join(parts[:split]))
+        owner = _import(".".join(parts[:split]), only_loaded)
         if owner is None:
             continue
         for attribute in parts[split:-1]:
@@ -246,32 +253,76 @@ class _Locks:
         self.undo.clear()
 
 
+def _module_locations(originals: dict) -> list[tuple[dict, str]]:
+    """(module dict, name) of every module attribute that holds one of ``originals``."""
+    wanted = {id(original) for original in originals.values()}
+    locations = []
+    for module in list(sys.modules.values()):
+        namespace = getattr(module, "__dict__", None)
+        if isinstance(namespace, dict):
+            locations += [(namespace, key) for key, value in list(namespace.items()) if id(value) in wanted]
+    return locations
+
+
 def _replace_references(originals: dict, locks: _Locks):
-    """Replace every reference to a locked C function that a student could hold: module attributes,
-    closure cells, ``functools.partial`` objects, and values of lists and dicts in ``__main__``."""
-    module_dicts = {id(vars(module)) for module in list(sys.modules.values()) if module is not None}
+    """Replace every reference to a locked C function that a student could hold: attributes of
+    every loaded module (the notebook's namespace included), and, reachable from the notebook's
+    namespace, values of lists and dicts, closure cells and default arguments of functions, and
+    ``functools.partial`` objects."""
+    def is_locked(value):
+        return any(value is original for original in originals.values())
+
+    for namespace, key in _module_locations(originals):
+        if is_locked(namespace.get(key)):
+            locks.set_item(namespace, key, originals_locked(originals, namespace[key]))
     main = getattr(sys.modules.get("__main__"), "__dict__", {})
-    student_containers = {id(main)} | {id(v) for v in list(main.values()) if isinstance(v, (dict, list))}
-    for referrer in gc.get_referrers(*originals.values()):
-        if isinstance(referrer, dict) and (id(referrer) in module_dicts or id(referrer) in student_containers):
-            for key, value in list(referrer.items()):
-                if any(value is original for original in originals.values()):
-                    locks.set_item(referrer, key, originals_locked(originals, value))
-        elif isinstance(referrer, list) and id(referrer) in student_containers:
-            for index, value in enumerate(referrer):
-                if any(value is original for original in originals.values()):
-                    locks.set_item(referrer, index, originals_locked(originals, value))
-        elif isinstance(referrer, types.CellType):
-            with contextlib.suppress(ValueError):
-                value = referrer.cell_contents
-                if any(value is original for original in originals.values()):
-                    locks.undo.append(functools.partial(setattr, referrer, "cell_contents", value))
-                    referrer.cell_contents = originals_locked(originals, value)
-        elif isinstance(referrer, functools.partial) and type(referrer) is functools.partial:
-            if any(referrer.func is original for original in originals.values()):
-                state = referrer.__reduce__()[2]
-                locks.undo.append(functools.partial(referrer.__setstate__, state))
-                referrer.__setstate__((originals_locked(originals, referrer.func), *state[1:]))
+    seen, stack = set(), [(value, 0) for value in list(main.values())]
+    while stack:
+        value, depth = stack.pop()
+        if id(value) in seen or depth > 3 or isinstance(value, (types.ModuleType, str, bytes, int, float)):
+            continue
+        seen.add(id(value))
+        if isinstance(value, dict):
+            for key, item in list(value.items()):
+                if is_locked(item):
+                    locks.set_item(value, key, originals_locked(originals, item))
+                else:
+                    stack.append((item, depth + 1))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if is_locked(item):
+                    locks.set_item(value, index, originals_locked(originals, item))
+                else:
+                    stack.append((item, depth + 1))
+        elif type(value) is functools.partial:
+            if is_locked(value.func):
+                state = value.__reduce__()[2]
+                locks.undo.append(functools.partial(value.__setstate__, state))
+                value.__setstate__((originals_locked(originals, value.func), *state[1:]))
+            stack += [(item, depth + 1) for item in (*value.args, *value.keywords.values())]
+        elif isinstance(value, types.FunctionType) and getattr(value, "__module__", None) == "__main__":
+            for cell in value.__closure__ or ():
+                try:
+                    item = cell.cell_contents
+                except ValueError:
+                    continue
+                if is_locked(item):
+                    locks.undo.append(functools.partial(setattr, cell, "cell_contents", item))
+                    cell.cell_contents = originals_locked(originals, item)
+                else:
+                    stack.append((item, depth + 1))
+            for attribute in ("__defaults__", "__kwdefaults__"):
+                defaults = getattr(value, attribute)
+                if defaults and any(is_locked(item) for item in (defaults.values() if isinstance(defaults, dict) else defaults)):
+                    locks.undo.append(functools.partial(setattr, value, attribute, defaults))
+                    replaced = ({k: originals_locked(originals, v) if is_locked(v) else v for k, v in defaults.items()}
+                                if isinstance(defaults, dict) else
+                                tuple(originals_locked(originals, v) if is_locked(v) else v for v in defaults))
+                    setattr(value, attribute, replaced)
+        elif isinstance(value, type) and getattr(value, "__module__", None) == "__main__":
+            stack += [(item, depth + 1) for item in vars(value).values()]
+        elif hasattr(value, "__dict__") and getattr(type(value), "__module__", None) == "__main__":
+            stack.append((vars(value), depth + 1))
 
 
 def originals_locked(originals: dict, value):
@@ -301,8 +352,8 @@ def forbid(*targets: str):
     c_functions: dict[str, object] = {}
     swapped: set[int] = set()
     try:
-        for target in expand(targets):
-            found = resolve(target)
+        for target in expand(targets, only_loaded=True):
+            found = resolve(target, only_loaded=True)
             if found is None:
                 continue
             owner, attribute = found

@@ -29,7 +29,7 @@ import linecache
 import textwrap
 import types
 
-from dlcourse.grading.lock import FAMILY_NAMES, ReferenceLockedError, _import, expand, resolve
+from dlcourse.grading.lock import FAMILIES, FAMILY_NAMES, ReferenceLockedError, _import, expand, resolve
 
 _DYNAMIC = {"eval", "exec", "compile", "__import__", "import_module", "globals", "vars", "__dict__",
             "__getattribute__", "attrgetter", "methodcaller"}
@@ -42,8 +42,10 @@ class _Forbidden:
         self.objects, self.names, self.modules = [], set(), set()
         for target in targets:
             if target.startswith("family:"):
-                self.__init_more(expand([target]), by_name=False)
+                self.__init_more(expand([target], only_loaded=True), by_name=False)
                 self.names.update(FAMILY_NAMES.get(target.removeprefix("family:"), ()))
+                self.modules.update(member[:-2] for member in FAMILIES[target.removeprefix("family:")]
+                                    if member.endswith(".*"))
             elif target.endswith(".*"):
                 self.modules.add(target[:-2])
             else:
@@ -53,7 +55,7 @@ class _Forbidden:
         for name in names:
             if by_name:
                 self.names.add(name.rsplit(".", 1)[-1])
-            found = resolve(name)
+            found = resolve(name, only_loaded=True)
             if found is not None:
                 value = getattr(*found)
                 self.objects.append(getattr(value, "__func__", value))
