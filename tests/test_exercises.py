@@ -1,12 +1,17 @@
-"""Every exercise grades correctly through nbgrader itself.
+"""Every exercise grades correctly through both graders: nbgrader itself and `dlcourse grade`.
 
-For each chapter with a solution notebook, nbgrader generates the student version in a temporary
-course folder (which must equal the committed exercises/), then autogrades a class of submissions:
-the solution, the untouched exercise, and every wrong-answer fixture in tests/fixtures/SLUG/.
+For each chapter with a solution notebook (new chapters are found in solutions/), nbgrader
+generates the student version in a temporary course folder (which must equal the committed
+exercises/) and autogrades the solution and the untouched exercise. At the same time one
+`dlcourse grade` run (sandboxed, two jobs, the chapter's data bound in) grades the class: the
+solution, the blank exercise and every wrong-answer fixture in tests/fixtures/SLUG/. Both graders
+must agree on the solution (full marks) and the blank (zero); every fixture must lose points in
+the test cells its header names.
 """
 
 from __future__ import annotations
 
+import csv
 import shutil
 import subprocess
 import sys
@@ -21,16 +26,23 @@ from course import (LEAK_MARKERS, ROOT, cells_by_grade_id, chapters_with_exercis
                     nbgrader_meta, parse_fixture, read, solution_bodies, submission_from_release)
 
 CHAPTERS = chapters_with_exercises()
+# Without bubblewrap (a machine where `make sysdeps` could not install it) the class is graded
+# unsandboxed: the grades are the same, only the isolation is missing.
+SANDBOX = [] if shutil.which("bwrap") else ["--no-sandbox"]
 
 
 @dataclass
 class GradedClass:
     slug: str
     release: Path
-    log: str
-    returncode: int
-    scores: dict = field(default_factory=dict)      # student -> (code score, max code score)
-    cells: dict = field(default_factory=dict)       # student -> {grade_id: (score, max score)}
+    nbgrader_log: str
+    nbgrader_returncode: int
+    grade_log: str
+    grade_returncode: int
+    nbgrader_scores: dict = field(default_factory=dict)   # student -> (score, max score)
+    nbgrader_cells: dict = field(default_factory=dict)    # student -> {grade_id: (score, max score)}
+    rows: dict = field(default_factory=dict)              # dlcourse grade: student -> grades.csv row
+    parts: dict = field(default_factory=dict)             # dlcourse grade: student -> {test: (points, max)}
 
 
 def nbgrader(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -54,7 +66,7 @@ def write_course_config(course: Path) -> None:
 
 @pytest.fixture(scope="module", params=CHAPTERS)
 def graded(request, tmp_path_factory) -> GradedClass:
-    """Release the chapter's exercise and autograde a class of submissions, once per chapter."""
+    """Release the chapter's exercise, then grade it with both graders at once, once per chapter."""
     slug = request.param
     course = tmp_path_factory.mktemp(f"course-{slug}")
     write_course_config(course)
@@ -68,25 +80,36 @@ def graded(request, tmp_path_factory) -> GradedClass:
     for path in fixture_files(slug):
         grade_id, _, code = parse_fixture(path)
         submissions[f"fixture-{path.stem}"] = submission_from_release(release, solution, {grade_id: code})
-    # Two course copies grade half of the class each, in parallel (one nbgrader per core).
-    shards = [course, tmp_path_factory.mktemp(f"course-{slug}-shard")]
-    shutil.copytree(course, shards[1], dirs_exist_ok=True)
-    write_course_config(shards[1])
-    students = list(submissions)
-    for index, student in enumerate(students):
-        folder = shards[index % 2] / "submitted" / student / slug
+    for student in ("solution", "blank"):   # nbgrader: the two scores both graders must agree on
+        folder = course / "submitted" / student / slug
         folder.mkdir(parents=True)
         nbformat.write(submissions[student], folder / f"{slug}.ipynb")
-
-    runs = [subprocess.Popen([sys.executable, "-m", "nbgrader", "autograde", slug, "--force"], cwd=shard,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for shard in shards]
+    class_folder = tmp_path_factory.mktemp(f"class-{slug}")
+    for student, notebook in submissions.items():
+        (class_folder / student).mkdir()
+        nbformat.write(notebook, class_folder / student / f"{slug}.ipynb")
+    out = tmp_path_factory.mktemp(f"grades-{slug}")
+    # The class is graded once, by `dlcourse grade` (the solution and the blank are in it, so the
+    # canary would grade them twice; its own tests are in tests/autograder/).
+    runs = [subprocess.Popen([sys.executable, "-m", "nbgrader", "autograde", slug, "--force"], cwd=course,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True),
+            subprocess.Popen([sys.executable, "-m", "dlcourse.autograder.cli", "grade", slug, str(class_folder),
+                              "--out", str(out), "--course", str(ROOT), "--jobs", "2", "--skip-canary", *SANDBOX],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)]
     logs = [run.communicate()[0] for run in runs]
-    graded = GradedClass(slug, release_path, "\n".join(logs), max(run.returncode for run in runs))
-    for index, student in enumerate(students):
-        with Gradebook(f"sqlite:///{shards[index % 2] / 'gradebook.db'}") as gradebook:
+    graded = GradedClass(slug, release_path, logs[0], runs[0].returncode, logs[1], runs[1].returncode)
+    for student in ("solution", "blank"):
+        with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
             notebook = gradebook.find_submission_notebook(slug, slug, student)
-            graded.scores[student] = (notebook.code_score, notebook.max_code_score)
-            graded.cells[student] = {g.name: (g.score, g.max_score) for g in notebook.grades}
+            graded.nbgrader_scores[student] = (notebook.code_score, notebook.max_code_score)
+            graded.nbgrader_cells[student] = {g.name: (g.score, g.max_score) for g in notebook.grades}
+    if (out / "grades.csv").is_file():
+        with open(out / "grades.csv", newline="") as handle:
+            graded.rows = {row["student_id"]: row for row in csv.DictReader(handle)}
+        with open(out / "parts.csv", newline="") as handle:
+            for row in csv.DictReader(handle):
+                graded.parts.setdefault(row["student_id"], {})[row["test"]] = (float(row["points"]),
+                                                                              float(row["max_points"]))
     return graded
 
 
@@ -97,36 +120,58 @@ def test_committed_exercise_equals_what_nbgrader_generates(graded):
         f"exercises/{graded.slug} is stale: run `make exercises` and commit the result")
 
 
-def test_solution_scores_full_marks(graded):
-    assert graded.returncode == 0, graded.log
-    score, maximum = graded.scores["solution"]
+def test_solution_scores_full_marks_through_both_graders(graded):
+    assert graded.nbgrader_returncode == 0, graded.nbgrader_log
+    assert graded.rows, f"dlcourse grade wrote no grades.csv:\n{graded.grade_log[-3000:]}"
+    score, maximum = graded.nbgrader_scores["solution"]
     assert maximum > 0
-    assert score == maximum, f"solution scored {score}/{maximum}: {graded.cells['solution']}"
+    assert score == maximum, f"nbgrader: solution scored {score}/{maximum}: {graded.nbgrader_cells['solution']}"
+    row = graded.rows["solution"]
+    assert (row["status"], float(row["score"]), float(row["max_score"])) == ("graded", maximum, maximum), (
+        f"dlcourse grade: {row}; parts {graded.parts.get('solution')}")
 
 
-def test_untouched_exercise_scores_zero_and_grades_without_error(graded):
-    assert graded.returncode == 0, graded.log
-    assert graded.scores["blank"][0] == 0, graded.cells["blank"]
-    assert set(graded.cells["blank"]) == set(graded.cells["solution"]), "some cells of the blank were not graded"
+def test_untouched_exercise_scores_zero_through_both_graders(graded):
+    assert graded.nbgrader_returncode == 0, graded.nbgrader_log
+    assert graded.nbgrader_scores["blank"][0] == 0, graded.nbgrader_cells["blank"]
+    assert set(graded.nbgrader_cells["blank"]) == set(graded.nbgrader_cells["solution"]), (
+        "some cells of the blank were not graded")
+    assert graded.rows, f"dlcourse grade wrote no grades.csv:\n{graded.grade_log[-3000:]}"
+    row = graded.rows["blank"]
+    assert (row["status"], float(row["score"])) == ("graded", 0), row
+    assert set(graded.parts["blank"]) == set(graded.parts["solution"]), "some test cells of the blank did not run"
+
+
+def test_every_submission_gets_a_row_and_the_run_succeeds(graded):
+    expected = {"solution", "blank"} | {f"fixture-{p.stem}" for p in fixture_files(graded.slug)}
+    assert set(graded.rows) == expected, graded.grade_log[-3000:]
+    assert graded.grade_returncode == 0, graded.grade_log[-3000:]
 
 
 @pytest.mark.parametrize("slug", CHAPTERS)
-def test_every_exercise_has_at_least_six_wrong_answer_fixtures(slug):
-    assert len(fixture_files(slug)) >= 6, f"tests/fixtures/{slug}/ needs at least 6 wrong answers"
+def test_every_exercise_has_at_least_eight_wrong_answer_fixtures(slug):
+    assert len(fixture_files(slug)) >= 8, f"tests/fixtures/{slug}/ needs at least 8 wrong answers"
 
 
 def test_every_wrong_answer_loses_points_where_expected(graded):
     failures = []
     for path in fixture_files(graded.slug):
         student = f"fixture-{path.stem}"
-        score, maximum = graded.scores[student]
+        row = graded.rows.get(student)
+        if row is None:
+            failures.append(f"{path.name}: no row in grades.csv")
+            continue
+        score, maximum = float(row["score"]), float(row["max_score"])
         _, loses, _ = parse_fixture(path)
         if score >= maximum:
-            failures.append(f"{path.name} scored full marks ({score}/{maximum})")
+            failures.append(f"{path.name} scored full marks ({score:g}/{maximum:g})")
         for test_id in loses:
-            cell_score, cell_max = graded.cells[student][test_id]
+            if test_id not in graded.parts.get(student, {}):
+                failures.append(f"{path.name}: its header names {test_id}, which is not a test cell")
+                continue
+            cell_score, cell_max = graded.parts[student][test_id]
             if cell_score >= cell_max:
-                failures.append(f"{path.name} kept all {cell_max} points of {test_id}")
+                failures.append(f"{path.name} kept all {cell_max:g} points of {test_id}")
     assert not failures, "hidden tests too weak:\n" + "\n".join(failures)
 
 
