@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .autograd.function import no_grad
-from .autograd.tensor import Tensor
+from .autograd.tensor import Tensor, unwrap
 
 
 def numerical_grad(f, x, eps: float = 1e-6) -> np.ndarray:
@@ -20,7 +20,7 @@ def numerical_grad(f, x, eps: float = 1e-6) -> np.ndarray:
         x: the point, a float64 array or Tensor. It is perturbed one element at a time and restored.
     Returns: an array shaped like ``x``.
     """
-    array = x.data if isinstance(x, Tensor) else np.asarray(x)
+    array = np.asarray(unwrap(x))
     if array.dtype != np.float64:
         raise TypeError(f"numerical_grad needs float64 input for accurate differences, got {array.dtype}")
 

@@ -511,3 +511,41 @@ def test_sequential_indexing_and_slicing_share_the_layers():
     head = model[:2]
     assert isinstance(head, nn.Sequential) and head[0] is model[0]
     assert head(dlcourse.ones(1, 3)).shape == (1, 4)
+
+
+# --- Gaussian negative log-likelihood (heteroscedastic regression) ------------------------------------
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("full", [False, True])
+@pytest.mark.parametrize("var_shape", [(6, 3), (6,), (6, 1), (1, 3)], ids=str)
+def test_gaussian_nll_loss_matches_torch(var_shape, full, reduction, rng):
+    x, y = rng.standard_normal((6, 3)), rng.standard_normal((6, 3))
+    var = rng.uniform(0.1, 2.0, var_shape)
+    var.flat[0] = 1e-9                                  # below eps: clamped in value, not in gradient
+    check_against_torch(lambda a, b, v: F.gaussian_nll_loss(a, b, v, full=full, reduction=reduction),
+                        lambda a, b, v: TF.gaussian_nll_loss(a, b, v, full=full, reduction=reduction), x, y, var)
+    dl_module, t_module = nn.GaussianNLLLoss(full=full, eps=1e-3, reduction=reduction), tnn.GaussianNLLLoss(
+        full=full, eps=1e-3, reduction=reduction)
+    check_against_torch(dl_module, t_module, x, y, var)
+
+
+def test_gaussian_nll_loss_accepts_a_number_as_the_variance(rng):
+    x, y = rng.standard_normal(5), rng.standard_normal(5)
+    check_against_torch(lambda a, b: F.gaussian_nll_loss(a, b, 0.5), lambda a, b: TF.gaussian_nll_loss(a, b, 0.5), x, y)
+
+
+def test_gaussian_nll_loss_is_half_the_squared_error_plus_a_constant_at_unit_variance(rng):
+    x, y = Tensor(rng.standard_normal(8)), Tensor(rng.standard_normal(8))
+    full = F.gaussian_nll_loss(x, y, dlcourse.ones(8, dtype=np.float64), full=True)
+    assert full.item() == pytest.approx(0.5 * F.mse_loss(x, y).item() + 0.5 * np.log(2 * np.pi), rel=1e-12)
+
+
+def test_gaussian_nll_loss_rejects_negative_variances_and_wrong_shapes():
+    x = dlcourse.zeros(4, 3)
+    with pytest.raises(ValueError, match="negative"):
+        F.gaussian_nll_loss(x, x, Tensor(np.full((4, 3), -1.0, dtype=np.float32)))
+    with pytest.raises(ValueError, match="non-negative"):
+        F.gaussian_nll_loss(x, x, -0.5)
+    with pytest.raises(ValueError, match=r"var has shape \(4, 2\)"):
+        F.gaussian_nll_loss(x, x, dlcourse.ones(4, 2))
+    with pytest.raises(ValueError, match="reduction"):
+        nn.GaussianNLLLoss(reduction="average")

@@ -61,3 +61,27 @@ def test_fit_trains_in_mixed_precision_on_cuda():
                           epochs=30, device="cuda", progress=False)
     assert next(model.parameters()).device.type == "cuda"
     assert history[-1] < 0.5 * history[0]
+
+
+@pytest.mark.parametrize("builder,kwargs", [
+    ("mlp", {"sizes": [784, 256, 256, 10]}),
+    ("mlp", {"sizes": [2, 8, 8, 3], "dropout": 0.2}),
+    ("mlp", {"sizes": [5, 1]}),
+    ("small_cnn", {}),
+    ("small_cnn", {"in_channels": 3, "num_classes": 4, "width": 6, "image_size": 32}),
+])
+def test_one_builder_gives_both_engines_the_same_layers_and_parameters(builder, kwargs):
+    dl_model, t_model = getattr(models, builder)(**kwargs), getattr(dltorch, builder)(**kwargs)
+    assert [type(m).__name__ for m in dl_model] == [type(m).__name__ for m in t_model]
+    dl_shapes = {name: tuple(p.shape) for name, p in dl_model.named_parameters()}
+    t_shapes = {name: tuple(p.shape) for name, p in t_model.named_parameters()}
+    assert dl_shapes == t_shapes
+    assert sum(p.numel() for p in dl_model.parameters()) == sum(p.numel() for p in t_model.parameters())
+    if builder == "mlp" and kwargs.get("dropout"):
+        assert [m.p for m in t_model if isinstance(m, torch.nn.Dropout)] == [0.2, 0.2]
+
+
+def test_the_builders_take_an_activation_from_either_namespace():
+    assert [type(m).__name__ for m in models.mlp([2, 4, 1], activation=dlcourse.nn.Tanh)] == ["Linear", "Tanh", "Linear"]
+    assert isinstance(dltorch.mlp([2, 4, 1], activation=torch.nn.Tanh)[1], torch.nn.Tanh)
+    assert isinstance(models.mlp([2, 4, 1], nn=torch.nn)[0], torch.nn.Linear)

@@ -10,7 +10,10 @@ import numpy as np
 
 from .function import Function
 
-_pair = lambda v: tuple(v) if isinstance(v, tuple | list) else (v, v)  # noqa: E731
+
+def _pair(v) -> tuple:
+    """A size given as one number or as (height, width): always (height, width)."""
+    return tuple(v) if isinstance(v, tuple | list) else (v, v)
 
 
 def output_size(size, kernel, stride, padding, dilation):

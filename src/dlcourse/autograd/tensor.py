@@ -22,7 +22,7 @@ from .function import Function, IndexedGrad, is_grad_enabled, no_grad
 
 __all__ = [
     "Function", "Tensor", "arange", "cat", "check_same_float_dtype", "is_grad_enabled", "maximum", "no_grad",
-    "ones", "ones_like", "rand", "randn", "stack", "tensor", "where", "zeros", "zeros_like",
+    "ones", "ones_like", "rand", "randn", "stack", "tensor", "unwrap", "where", "zeros", "zeros_like",
 ]
 
 
@@ -206,7 +206,7 @@ class Tensor:
             if self.data.size != 1:
                 raise RuntimeError(f"gradient can only be implied for a one-element output, got shape {self.shape}")
             gradient = np.ones_like(self.data)
-        gradient = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.dtype)
+        gradient = np.asarray(unwrap(gradient), dtype=self.dtype)
         if gradient.shape != self.shape:
             raise ValueError(f"gradient has shape {gradient.shape} but the tensor has shape {self.shape}")
 
@@ -312,7 +312,7 @@ class Tensor:
 
     # comparisons: results are boolean tensors outside the graph
     def _compare(self, fn, other):
-        return Tensor(fn(self.data, other.data if isinstance(other, Tensor) else other))
+        return Tensor(fn(self.data, unwrap(other)))
 
     __lt__ = lambda self, o: self._compare(np.less, o)
     __le__ = lambda self, o: self._compare(np.less_equal, o)
@@ -327,13 +327,10 @@ class Tensor:
         if self.requires_grad and is_grad_enabled():
             raise RuntimeError("in-place assignment to a tensor that requires grad would corrupt its gradient; "
                                "do it inside `with dlcourse.no_grad():` or build a new tensor (e.g. with where/cat)")
-        self.data[index.data if isinstance(index, Tensor) else index] = value.data if isinstance(value, Tensor) else value
+        self.data[unwrap(index)] = unwrap(value)
 
     def __getitem__(self, index):
-        if isinstance(index, Tensor):
-            index = index.data
-        elif isinstance(index, tuple):
-            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        index = tuple(map(unwrap, index)) if isinstance(index, tuple) else unwrap(index)
         return _ops.GetItem.apply(self, index=index)
 
     # --- elementwise and reductions --------------------------------------------------------------
@@ -419,9 +416,18 @@ class Tensor:
 
 Function.tensor_class = Tensor  # what Function.apply wraps its results in
 
+
+def unwrap(x):
+    """The NumPy array inside a Tensor (no copy); anything else (an array, a number, an index) as it is.
+
+    For code that accepts tensors and plain arrays alike: ``np.asarray(unwrap(mask))``.
+    """
+    return x.data if isinstance(x, Tensor) else x
+
+
 def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
     """Make a tensor from array-like data (a copy, like ``torch.tensor``)."""
-    array = _default_dtype(data.data if isinstance(data, Tensor) else data)
+    array = _default_dtype(unwrap(data))
     return Tensor(np.array(array, dtype=dtype), requires_grad=requires_grad)
 
 
@@ -469,7 +475,7 @@ def stack(tensors, dim=0) -> Tensor:
 
 def where(condition, x, y) -> Tensor:
     """``x`` where ``condition`` holds, else ``y`` (gradient flows to the chosen one)."""
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = np.asarray(unwrap(condition))
     x = x if isinstance(x, Tensor) else (y._as_tensor(x) if isinstance(y, Tensor) else Tensor(x))
     y = y if isinstance(y, Tensor) else x._as_tensor(y)
     return _ops.Where.apply(x, y, condition=cond.astype(bool))

@@ -3,7 +3,7 @@
 import numpy as np
 
 from .. import _rng
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, unwrap
 
 
 class Dataset:
@@ -66,4 +66,4 @@ def _collate(examples):
     first = examples[0]
     if isinstance(first, tuple | list):
         return tuple(_collate([e[k] for e in examples]) for k in range(len(first)))
-    return Tensor(np.stack([e.data if isinstance(e, Tensor) else np.asarray(e) for e in examples]))
+    return Tensor(np.stack([unwrap(e) for e in examples]))

@@ -8,14 +8,14 @@ from .layers import (
     Identity, LeakyReLU, Linear, LogSoftmax, MaxPool2d, Maxout, PReLU, ReLU, Sigmoid, Softmax,
     Softplus, Tanh, Upsample,
 )
-from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, GaussianNLLLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module, ModuleList, Parameter, Sequential
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = [
     "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv2d",
     "ConvTranspose2d", "CrossEntropyLoss", "Dropout", "ELU", "Embedding", "Flatten", "GCNConv", "GRU",
-    "GRUCell", "Identity", "L1Loss", "LSTM", "LSTMCell", "LeakyReLU", "Linear", "LogSoftmax",
+    "GRUCell", "GaussianNLLLoss", "Identity", "L1Loss", "LSTM", "LSTMCell", "LeakyReLU", "Linear", "LogSoftmax",
     "MSELoss", "MaxPool2d", "Maxout", "Module", "ModuleList", "MultiheadAttention", "NLLLoss",
     "PReLU", "Parameter", "RNN", "RNNCell", "ReLU", "Sequential", "Sigmoid", "Softmax", "Softplus",
     "Tanh", "Upsample", "functional", "init", "normalized_adjacency",

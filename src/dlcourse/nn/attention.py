@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, unwrap
 from . import functional as F
 from . import init
 from .layers import Linear
@@ -53,10 +53,10 @@ class MultiheadAttention(Module):
         q, k, v = (t.reshape(n, t.shape[1], heads, d).transpose(1, 2) for t in (q, k, v))  # (N, heads, ., d)
         mask = None
         if attn_mask is not None:
-            mask = np.asarray(attn_mask.data if isinstance(attn_mask, Tensor) else attn_mask)
+            mask = np.asarray(unwrap(attn_mask))
             mask = np.where(mask, -np.inf, 0.0) if mask.dtype == bool else mask
         if key_padding_mask is not None:
-            pad = np.asarray(key_padding_mask.data if isinstance(key_padding_mask, Tensor) else key_padding_mask)
+            pad = np.asarray(unwrap(key_padding_mask))
             pad = np.where(pad, -np.inf, 0.0)[:, None, None, :] if pad.dtype == bool else pad[:, None, None, :]
             mask = pad if mask is None else mask + pad
         out, weights = scaled_dot_product_attention(q, k, v, mask, self.dropout, self.training)

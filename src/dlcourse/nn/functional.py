@@ -1,10 +1,12 @@
 """Stateless forms of the layers and losses (``torch.nn.functional``'s names)."""
 
+import math
+
 import numpy as np
 
 from .. import _rng
 from ..autograd import ops
-from ..autograd.tensor import Tensor, check_same_float_dtype, where
+from ..autograd.tensor import Tensor, check_same_float_dtype, unwrap, where
 
 
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
@@ -102,6 +104,40 @@ def l1_loss(input, target, reduction="mean"):
     return _reduce((input - target).abs(), reduction)
 
 
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """0.5 (ln v + (x - y)^2 / v), plus 0.5 ln(2 pi) if ``full``, with v = max(var, eps): the negative
+    log-likelihood of the target y under N(x, var), for regression that also predicts its variance.
+
+    Shape: ``var`` is shaped like ``input`` (one variance per prediction, heteroscedastic), or has
+    one dimension of size 1 or lacks the last dimension (one variance shared along it), or is a
+    non-negative number. As in PyTorch, the clamp at ``eps`` changes the value only: the gradient
+    with respect to ``var`` passes through it unchanged (PyTorch clamps a copy in place under no_grad).
+    """
+    if isinstance(var, int | float):
+        if var < 0:
+            raise ValueError(f"gaussian_nll_loss: var must be non-negative, got {var}")
+        var = Tensor(np.full(input.shape, var, dtype=input.dtype))
+    elif not isinstance(var, Tensor):
+        var = Tensor(np.asarray(var, dtype=input.dtype))
+    if (var.data < 0).any():
+        raise ValueError(f"gaussian_nll_loss: var has negative entries (smallest {var.data.min()})")
+    if var.shape != input.shape:
+        mismatched = [v for i, v in zip(input.shape, var.shape) if i != v] if var.ndim == input.ndim else None
+        if input.shape[:-1] == var.shape:
+            var = var.unsqueeze(-1)              # one variance per row, shared along the last dimension
+        elif mismatched != [1]:
+            raise ValueError(f"gaussian_nll_loss: var has shape {var.shape}; for input shape {input.shape} it must "
+                             f"be {input.shape}, {input.shape[:-1]}, or {input.shape} with one dimension set to 1")
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    var = where(var.data < eps, var - var.detach() + eps, var)  # value eps there, gradient 1
+    diff = input - target
+    loss = 0.5 * (var.log() + diff * diff / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     """-[y ln p + (1-y) ln(1-p)] on probabilities p; logs are clamped at -100 like PyTorch."""
     _check_same_shape("binary_cross_entropy", input, target)
@@ -130,7 +166,7 @@ def nll_loss(input, target, weight=None, reduction="mean", ignore_index=-100):
     Shape: input (N, C) or (N, C, d1, ...) of log-probabilities; target (N,) or (N, d1, ...)
     of class indices. The mean divides by the summed weights of the targets, as in PyTorch.
     """
-    target_data = target.data if isinstance(target, Tensor) else np.asarray(target)
+    target_data = np.asarray(unwrap(target))
     if not np.issubdtype(target_data.dtype, np.integer):
         raise TypeError(f"nll_loss: target must hold class indices (an integer tensor), got dtype {target_data.dtype}")
     expected = (input.shape[0],) + input.shape[2:] if input.ndim >= 2 else ()
@@ -142,7 +178,7 @@ def nll_loss(input, target, weight=None, reduction="mean", ignore_index=-100):
     safe = np.where(valid, flat_target, 0)
     if valid.all() and (safe.min(initial=0) < 0 or safe.max(initial=0) >= rows.shape[1]):
         raise IndexError(f"nll_loss: target holds class {safe.max()} but input has {rows.shape[1]} classes")
-    w = np.ones(rows.shape[1], dtype=input.dtype) if weight is None else (weight.data if isinstance(weight, Tensor) else np.asarray(weight))
+    w = np.ones(rows.shape[1], dtype=input.dtype) if weight is None else np.asarray(unwrap(weight))
     sample_weight = (w[safe] * valid).astype(input.dtype)
     picked = rows[np.arange(rows.shape[0]), safe]
     loss = -picked * Tensor(sample_weight)
@@ -157,13 +193,13 @@ def cross_entropy(input, target, weight=None, reduction="mean", ignore_index=-10
     ``target`` holds class indices, or class probabilities shaped like ``input``.
     """
     log_probs = log_softmax(input, dim=1 if input.ndim >= 2 else 0)
-    target_data = target.data if isinstance(target, Tensor) else np.asarray(target)
+    target_data = np.asarray(unwrap(target))
     if np.issubdtype(target_data.dtype, np.floating):
         _check_same_shape("cross_entropy (probability targets)", input, target)
         target = target if isinstance(target, Tensor) else Tensor(target_data)
         per_class = -(log_probs * target)
         if weight is not None:
-            w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+            w = np.asarray(unwrap(weight))
             per_class = per_class * Tensor(w.reshape((-1,) + (1,) * (input.ndim - 2)))
         loss = per_class.sum(1 if input.ndim >= 2 else 0)
         return _reduce(loss, reduction)

@@ -4,7 +4,7 @@ import numpy as np
 
 from ..autograd import conv_ops
 from ..autograd.function import no_grad
-from ..autograd.tensor import Tensor, check_same_float_dtype
+from ..autograd.tensor import Tensor, check_same_float_dtype, unwrap
 
 
 def _check_4d(name, x, channels=None):
@@ -118,7 +118,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 def embedding(input, weight):
     """Rows of ``weight`` picked by the integer indices in ``input``; shape input.shape + (D,)."""
-    index = input.data if isinstance(input, Tensor) else np.asarray(input)
+    index = np.asarray(unwrap(input))
     if not np.issubdtype(index.dtype, np.integer):
         raise TypeError(f"embedding: indices must be integers, got dtype {index.dtype}")
     if index.size and (index.min() < 0 or index.max() >= weight.shape[0]):

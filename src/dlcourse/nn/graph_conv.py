@@ -2,14 +2,14 @@
 
 import numpy as np
 
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, unwrap
 from . import init
 from .module import Module, Parameter
 
 
 def normalized_adjacency(adjacency, add_self_loops=True) -> np.ndarray:
     """Â = D^-1/2 (A + I) D^-1/2 for a dense (N, N) adjacency matrix; D is the degree of A + I."""
-    a = np.asarray(adjacency.data if isinstance(adjacency, Tensor) else adjacency, dtype=np.float64)
+    a = np.asarray(unwrap(adjacency), dtype=np.float64)
     if a.ndim != 2 or a.shape[0] != a.shape[1]:
         raise ValueError(f"adjacency must be a square (N, N) matrix, got shape {a.shape}")
     if add_self_loops:
@@ -21,7 +21,7 @@ def normalized_adjacency(adjacency, add_self_loops=True) -> np.ndarray:
 
 def edge_index_to_adjacency(edge_index, num_nodes) -> np.ndarray:
     """Dense (N, N) adjacency from a (2, E) list of edges (as in PyTorch Geometric)."""
-    edges = np.asarray(edge_index.data if isinstance(edge_index, Tensor) else edge_index)
+    edges = np.asarray(unwrap(edge_index))
     a = np.zeros((num_nodes, num_nodes))
     a[edges[0], edges[1]] = 1
     return a
@@ -46,7 +46,7 @@ class GCNConv(Module):
 
     def forward(self, x, adjacency):
         if self._cache[0] is not adjacency:
-            a = np.asarray(adjacency.data if isinstance(adjacency, Tensor) else adjacency)
+            a = np.asarray(unwrap(adjacency))
             if a.ndim == 2 and a.shape[0] == 2 and a.shape[1] != 2 and np.issubdtype(a.dtype, np.integer):
                 a = edge_index_to_adjacency(a, x.shape[0])
             self._cache = (adjacency, Tensor(normalized_adjacency(a).astype(x.dtype)))

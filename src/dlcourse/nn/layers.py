@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 
+from ..autograd.conv_ops import _pair
 from ..autograd.tensor import Tensor
 from . import functional as F
 from . import init
@@ -201,10 +202,6 @@ class BatchNorm2d(_BatchNorm):
 
 
 # --- convolution and pooling ---------------------------------------------------------------------------
-def _pair(v):
-    return tuple(v) if isinstance(v, tuple | list) else (v, v)
-
-
 class Conv2d(Module):
     """2-D convolution (cross-correlation) with stride, zero padding and dilation.
 

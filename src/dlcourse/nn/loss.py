@@ -26,6 +26,21 @@ class L1Loss(_Loss):
         return F.l1_loss(input, target, self.reduction)
 
 
+class GaussianNLLLoss(_Loss):
+    """Gaussian negative log-likelihood with a predicted variance: ``forward(input, target, var)``.
+
+    See :func:`dlcourse.nn.functional.gaussian_nll_loss`; ``full`` adds the constant 0.5 ln(2 pi),
+    ``eps`` is the smallest variance used (the value is clamped, the gradient is not).
+    """
+
+    def __init__(self, *, full=False, eps=1e-6, reduction="mean"):
+        super().__init__(reduction)
+        self.full, self.eps = full, eps
+
+    def forward(self, input, target, var):
+        return F.gaussian_nll_loss(input, target, var, self.full, self.eps, self.reduction)
+
+
 class BCELoss(_Loss):
     """Binary cross-entropy on probabilities."""
 

@@ -15,7 +15,7 @@ class Parameter(Tensor):
     """A tensor that a ``Module`` registers as learnable (``requires_grad`` defaults to True)."""
 
     def __init__(self, data, requires_grad: bool = True):
-        super().__init__(data.data if isinstance(data, Tensor) else data, requires_grad=requires_grad)
+        super().__init__(data, requires_grad=requires_grad)
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()

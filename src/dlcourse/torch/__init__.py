@@ -10,6 +10,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from .. import models
+
 __all__ = ["best_device", "evaluate", "fit", "load_dlcourse_state", "mlp", "small_cnn"]
 
 
@@ -23,26 +25,14 @@ def best_device() -> torch.device:
     return torch.device("cpu")
 
 
-def mlp(sizes, activation=nn.ReLU, dropout=0.0) -> nn.Sequential:
-    """Linear layers of the given sizes with ``activation`` (and optional dropout) between them:
-    ``mlp([784, 256, 256, 10])``. Layer indices match ``dlcourse.nn.Sequential`` built the same way."""
-    layers = []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(n_in, n_out))
-        if i < len(sizes) - 2:
-            layers.append(activation())
-            if dropout:
-                layers.append(nn.Dropout(dropout))
-    return nn.Sequential(*layers)
+def mlp(sizes, activation=None, dropout=0.0) -> nn.Sequential:
+    """:func:`dlcourse.models.mlp` built from ``torch.nn`` (same layers, same names)."""
+    return models.mlp(sizes, activation, dropout, nn=nn)
 
 
 def small_cnn(in_channels=1, num_classes=10, width=8, image_size=28) -> nn.Sequential:
-    """A LeNet-style network: two (conv 3x3, ReLU, max-pool 2) blocks, then a linear classifier."""
-    side = image_size // 4
-    return nn.Sequential(
-        nn.Conv2d(in_channels, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(width, 2 * width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(2 * width * side * side, num_classes))
+    """:func:`dlcourse.models.small_cnn` built from ``torch.nn`` (same layers, same names)."""
+    return models.small_cnn(in_channels, num_classes, width, image_size, nn=nn)
 
 
 def load_dlcourse_state(torch_module: nn.Module, dl_module) -> nn.Module:
