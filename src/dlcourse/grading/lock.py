@@ -253,15 +253,31 @@ class _Locks:
         self.undo.clear()
 
 
+_LOCATIONS: dict = {"modules": -1, "found": {}}
+
+
 def _module_locations(originals: dict) -> list[tuple[dict, str]]:
-    """(module dict, name) of every module attribute that holds one of ``originals``."""
-    wanted = {id(original) for original in originals.values()}
-    locations = []
-    for module in list(sys.modules.values()):
-        namespace = getattr(module, "__dict__", None)
-        if isinstance(namespace, dict):
-            locations += [(namespace, key) for key, value in list(namespace.items()) if id(value) in wanted]
-    return locations
+    """(module dict, name) of every module attribute that holds one of ``originals``.
+
+    Reading every module takes a while, so the answer is kept until another module is imported
+    (the notebook's own namespace is read afresh by every lock).
+    """
+    if _LOCATIONS["modules"] != len(sys.modules):
+        _LOCATIONS.update(modules=len(sys.modules), found={})
+    found = _LOCATIONS["found"]
+    missing = {id(original) for original in originals.values()} - set(found)
+    if missing:
+        for wanted in missing:
+            found[wanted] = []
+        for module in list(sys.modules.values()):
+            namespace = getattr(module, "__dict__", None)
+            if isinstance(namespace, dict) and namespace is not getattr(sys.modules.get("__main__"), "__dict__", None):
+                for key, value in list(namespace.items()):
+                    if id(value) in missing:
+                        found[id(value)].append((namespace, key))
+    main = getattr(sys.modules.get("__main__"), "__dict__", {})
+    return [location for original in originals.values() for location in found[id(original)]] + \
+        [(main, key) for key, value in list(main.items()) if any(value is o for o in originals.values())]
 
 
 def _replace_references(originals: dict, locks: _Locks):
