@@ -2,9 +2,9 @@
 
 ``dlcourse grade ASSIGNMENT SUBMISSIONS --out DIR`` grades every student's notebook of a chapter's
 exercise with the hidden tests of the course's solution notebook, in parallel, each in its own
-sandboxed kernel under time and memory limits, and writes DIR/grades.csv,
-DIR/feedback/<student>/<slug>.html, DIR/report.html and DIR/written/<slug>.{csv,html} (the written
-answers to mark by hand). Before anyone is graded, the data the assignment reads is verified and
+sandboxed kernel under time and memory limits, and writes DIR/grades.csv, DIR/parts.csv (every
+test cell of every student), DIR/feedback/<student>/<slug>.html, DIR/report.html and
+DIR/written/<slug>.{csv,html} (the written answers to mark by hand). Before anyone is graded, the data the assignment reads is verified and
 the canary runs: the instructor's solution must score full marks and the untouched exercise 0 in
 the same sandbox, or nothing is graded. Exit status: 0 when every submission was graded normally,
 1 otherwise, 2 when the command could not run (bad arguments, missing data, a failed canary).
@@ -30,7 +30,8 @@ from dlcourse.autograder.assemble import Assignment, Step, build_program, load_a
 from dlcourse.autograder.datasets import DataUnavailable, StagedData, stage
 from dlcourse.autograder.intake import LMS_PATTERNS, Submission, UnsafeArchive, collect
 from dlcourse.autograder.lms import FORMATS, write_export
-from dlcourse.autograder.report import Grade, Part, safe_message, write_csv, write_feedback, write_report
+from dlcourse.autograder.report import (Grade, Part, safe_message, write_csv, write_feedback, write_parts_csv,
+                                       write_report)
 from dlcourse.autograder.runner import run_program
 from dlcourse.autograder.sandbox import MAX_JOBS, Limits, bwrap_path, protections
 from dlcourse.autograder.status import PartState, Status
@@ -173,6 +174,7 @@ def grade(args: argparse.Namespace) -> int:
         shutil.rmtree(workdir, ignore_errors=True)
     grades.sort(key=lambda g: g.student_id)
     write_csv(grades, out / "grades.csv")
+    write_parts_csv(grades, out / "parts.csv")
     feedback = out / "feedback"
     site = _site_url(course, args.site_url)
     for g in grades:

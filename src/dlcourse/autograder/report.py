@@ -61,6 +61,16 @@ def write_csv(grades: list[Grade], path: Path) -> None:
             writer.writerow([g.student_id, f"{g.score:g}", f"{g.max_score:g}", g.status, g.reason])
 
 
+def write_parts_csv(grades: list[Grade], path: Path) -> None:
+    """parts.csv: one row per student and test cell (points and state), for analysis and tests."""
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student_id", "test", "points", "max_points", "state"])
+        for g in grades:
+            for p in g.parts:
+                writer.writerow([g.student_id, p.grade_id, f"{p.points:g}", f"{p.max_points:g}", p.state])
+
+
 STYLE = """<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}
 .passed{color:#176b2c}.failed{color:#a4161a}.bar{background:#3b6ea8;height:1rem;display:inline-block}

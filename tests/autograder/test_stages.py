@@ -1,0 +1,244 @@
+"""The grader's pure stages, without a kernel or bubblewrap: markers, assembling a program, hidden
+lines and redaction, the data an assignment reads, written-answer sheets and marks, LMS files,
+feedback pages."""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from classroom import MAX, SLUG, correct
+from course import ROOT
+from dlcourse.autograder.assemble import (Step, build_program, datasets_read, load_assignment, solution_program,
+                                          written_answers)
+from dlcourse.autograder.datasets import SANDBOX_DATA, DataUnavailable, stage
+from dlcourse.autograder.lms import write_export
+from dlcourse.autograder.markers import MarkerError, Markers
+from dlcourse.autograder.report import Grade, Part, safe_message, write_feedback
+from dlcourse.autograder.status import PartState, Status
+from dlcourse.autograder.written import MarksError, read_marks, render_markdown, write_sheets
+
+MARKERS = Markers.for_course(ROOT)
+ASSIGNMENT = load_assignment(ROOT, SLUG)
+
+
+# --- markers ------------------------------------------------------------------------------------
+
+def test_markers_come_from_the_nbgrader_configuration():
+    from nbgrader.preprocessors import ClearSolutions
+
+    assert MARKERS.code_stub == "# YOUR CODE HERE\nraise NotImplementedError()"
+    assert MARKERS.begin_solution == ClearSolutions().begin_solution_delimeter
+
+
+def test_student_version_replaces_each_solution_region_with_the_stub_at_its_indentation():
+    source = "def f(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n"
+    assert MARKERS.student_version(source) == "def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()"
+    assert MARKERS.solution_text(source) == "def f(x):\n    return 2 * x\n"
+
+
+@pytest.mark.parametrize("source, words", [
+    ("x = 1\n### BEGIN SOLUTION\nx = 2\n", "has no 'END SOLUTION'"),
+    ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION\n", "still open"),
+    ("### END SOLUTION\n", "without"),
+])
+def test_unbalanced_markers_are_an_error_as_in_nbgrader(source, words):
+    with pytest.raises(MarkerError, match=words):
+        MARKERS.student_version(source)
+
+
+def test_a_hidden_test_block_without_its_end_makes_the_assignment_unusable(tmp_path):
+    course = _course_copy(tmp_path)
+    path = course / "solutions" / SLUG / f"{SLUG}.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    test = next(c for c in notebook.cells if "### END HIDDEN TESTS" in c.source)
+    test.source = test.source.replace("### END HIDDEN TESTS", "")
+    nbformat.write(notebook, path)
+    with pytest.raises(ValueError, match="has no 'END HIDDEN TESTS'"):
+        load_assignment(course, SLUG)
+
+
+# --- assembling a program -------------------------------------------------------------------------
+
+def test_the_program_takes_answers_from_the_submission_and_tests_from_the_source():
+    submission = correct()
+    for cell in submission.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade"):
+            cell.source = "pass  # the student emptied the test"
+    steps, notes = build_program(ASSIGNMENT, submission)
+    assert notes == []
+    assert [s.source for s in steps if s.kind == "test"] == ASSIGNMENT.test_sources
+    assert all("NotImplementedError" not in s.source for s in steps if s.kind == "answer")
+
+
+def test_a_missing_answer_cell_is_graded_as_unanswered_with_a_note():
+    submission = correct()
+    submission.cells = [c for c in submission.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "neuron"]
+    for cell in submission.cells:
+        cell.pop("id", None)
+    steps, notes = build_program(ASSIGNMENT, submission)
+    assert any("'neuron' not found" in n for n in notes)
+    assert next(s for s in steps if s.grade_id == "neuron").source.endswith("raise NotImplementedError()")
+
+
+def test_the_solution_program_holds_the_solution_without_markers():
+    answers = [s for s in solution_program(ASSIGNMENT) if s.kind == "answer"]
+    assert answers and all("BEGIN SOLUTION" not in s.source and "NotImplementedError()" not in s.source
+                           for s in answers)
+
+
+def test_messages_quoting_hidden_test_code_are_withheld():
+    secret = sorted(ASSIGNMENT.hidden_lines(), key=len)[-1]
+    assert safe_message(f"AssertionError: {secret}", ASSIGNMENT.hidden_lines()).startswith("(message withheld")
+    assert safe_message("AssertionError: expected 5.5", ASSIGNMENT.hidden_lines()) == "AssertionError: expected 5.5"
+
+
+# --- data ----------------------------------------------------------------------------------------
+
+def test_the_data_an_assignment_reads_is_found_in_its_code():
+    assert datasets_read(["from dlcourse.data import load_mnist\nx = load_mnist('train')"]) == ["mnist"]
+    assert datasets_read(["fetch('cora/ind.cora.x')"], declared=["tinyshakespeare"]) == ["tinyshakespeare", "cora"]
+    assert load_assignment(ROOT, "04-mlp").datasets == ["mnist"]
+    assert ASSIGNMENT.datasets == []
+
+
+def test_staged_data_is_bound_read_only_and_the_loader_pointed_at_it(tmp_path, monkeypatch):
+    shared = ROOT.parent / "shared" / "data"
+    if not (shared / "mnist").is_dir():
+        pytest.skip("the course data folder is not beside the repository")
+    monkeypatch.setenv("DLCOURSE_DATA", str(shared))
+    staged = stage(["mnist"], tmp_path)
+    assert len(staged.files) == 4
+    args = staged.bwrap_args()
+    binds = [args[i + 1:i + 3] for i, a in enumerate(args) if a == "--ro-bind"]
+    assert {Path(dest).parent.as_posix() for _, dest in binds} == {f"{SANDBOX_DATA}/mnist"}
+    assert staged.kernel_env(sandbox=True) == {"DLCOURSE_DATA": SANDBOX_DATA}
+    assert Path(staged.kernel_env(sandbox=False)["DLCOURSE_DATA"], "mnist").is_dir()
+
+
+def test_data_that_cannot_be_had_stops_the_grading_with_the_file_and_the_fix(tmp_path, monkeypatch):
+    import dlcourse.data.files as files
+
+    monkeypatch.setenv("DLCOURSE_DATA", str(tmp_path / "empty"))
+    monkeypatch.setattr(files, "cache_dir", lambda: tmp_path / "cache")
+
+    def offline(url, folder, fname):
+        raise OSError("no network")
+
+    monkeypatch.setattr(files, "_download", offline)
+    with pytest.raises(DataUnavailable, match=r"(?s)mnist/\S+-ubyte.*not found.*Fix: set DLCOURSE_DATA"):
+        stage(["mnist"], tmp_path / "work")
+    with pytest.raises(DataUnavailable, match="does not know"):
+        stage(["imagenet"], tmp_path / "work")
+
+
+# --- written answers and marks ---------------------------------------------------------------------
+
+def test_student_markdown_is_rendered_without_anything_that_runs():
+    page = render_markdown("**yes** $\\frac{a}{b}$ <script>alert(1)</script> [x](javascript:alert(1)) "
+                           "$\\text{<img src=x onerror=alert(1)>}$")
+    assert "<strong>yes</strong>" in page and "<mfrac>" in page
+    assert "<script" not in page and "<img" not in page and "javascript:" not in page.replace("[x](javascript", "")
+    assert 'href="javascript' not in page
+
+
+def _sheet(tmp_path, rows):
+    path = tmp_path / "marks.csv"
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student_id", "question", "max_points", "points", "answer"])
+        writer.writerows(rows)
+    return path
+
+
+def test_written_sheets_list_every_student_and_question(tmp_path):
+    question = ASSIGNMENT.written[0]
+    answers = {"alice": {question.grade_id: "It diverges when $\\alpha > 2/\\lambda$."}, "bob": {}}
+    sheet, page = write_sheets(ASSIGNMENT, answers, tmp_path)
+    rows = list(csv.DictReader(open(sheet)))
+    assert [(r["student_id"], r["question"], r["points"]) for r in rows] == [
+        ("alice", question.grade_id, ""), ("bob", question.grade_id, "")]
+    html = page.read_text()
+    assert "Content-Security-Policy" in html and "<math" in html and "no answer" in html
+    assert ASSIGNMENT.markers.mark_scheme("") == "" and "Mark scheme" in html
+
+
+def test_filled_marks_are_checked_before_merging(tmp_path):
+    q = ASSIGNMENT.written[0]
+    good = _sheet(tmp_path, [["alice", q.grade_id, q.points, q.points, ""], ["bob", q.grade_id, q.points, "0.5", ""]])
+    assert read_marks(good, ASSIGNMENT, ["alice", "bob"]) == {"alice": q.points, "bob": 0.5}
+    bad = _sheet(tmp_path, [["alice", q.grade_id, q.points, q.points + 1, ""], ["mallory", q.grade_id, 2, 1, ""],
+                            ["bob", "no-such-question", 2, 1, ""]])
+    with pytest.raises(MarksError) as error:
+        read_marks(bad, ASSIGNMENT, ["alice", "bob"])
+    message = str(error.value)
+    for words in ("worth 0 to", "unknown student 'mallory'", "unknown question", f"missing row: bob / {q.grade_id}"):
+        assert words in message
+    empty = _sheet(tmp_path, [["alice", q.grade_id, q.points, "", ""], ["bob", q.grade_id, q.points, "x", ""]])
+    with pytest.raises(MarksError, match="no points for alice(.|\n)*'x' .* is not a number"):
+        read_marks(empty, ASSIGNMENT, ["alice", "bob"])
+
+
+def test_written_answers_are_read_from_the_submission_and_the_stub_counts_as_no_answer():
+    q = ASSIGNMENT.written[0]
+    blank = nbformat.read(ROOT / "exercises" / SLUG / f"{SLUG}.ipynb", as_version=4)
+    assert written_answers(ASSIGNMENT, blank) == {q.grade_id: ""}
+    answered = correct()
+    assert written_answers(ASSIGNMENT, answered)[q.grade_id] != ""
+
+
+# --- LMS files and feedback --------------------------------------------------------------------------
+
+def test_lms_exports_have_the_columns_each_lms_imports(tmp_path):
+    rows = [{"student_id": "doejane", "score": "17", "max_score": "19", "status": "graded", "reason": ""},
+            {"student_id": "roe", "score": "0", "max_score": "19", "status": "ungradable", "reason": "empty file"}]
+    canvas = list(csv.reader(open(write_export("canvas", SLUG, rows, tmp_path))))
+    assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", SLUG]
+    assert canvas[1] == ["Points Possible", "", "", "", "", "19"]
+    assert canvas[2] == ["doejane", "", "", "doejane", "", "17"]
+    moodle = list(csv.reader(open(write_export("moodle", SLUG, rows, tmp_path))))
+    assert moodle[0] == ["Identifier", SLUG, f"{SLUG} feedback"]
+    assert moodle[2] == ["roe", "0", "ungradable: empty file"]
+    merged = [dict(r, total="18", total_max="21") for r in rows]
+    assert list(csv.reader(open(write_export("canvas", SLUG, merged, tmp_path))))[1][-1] == "21"
+
+
+def test_feedback_names_the_part_what_was_checked_and_the_lesson(tmp_path):
+    import copy
+
+    from dlcourse.autograder.assemble import Lesson
+
+    assignment = copy.deepcopy(ASSIGNMENT)
+    test = assignment.tests[0]
+    assignment.lessons.setdefault(test.grade_id, Lesson("The neuron", "book/02-neuron/01-neuron.ipynb", "#the-neuron"))
+    grade = Grade("alice", 0.0, MAX, Status.GRADED, "",
+                  parts=[Part(test.grade_id, 0.0, test.points, PartState.FAILED, "AssertionError: expected 5.5")])
+    page = write_feedback(grade, assignment, tmp_path, "https://course.example.org/").read_text()
+    lesson = assignment.lessons[test.grade_id]
+    assert html.escape(assignment.titles[test.grade_id]) in page and "expected 5.5" in page
+    assert "https://course.example.org/" + lesson.path.replace(".ipynb", ".html") + lesson.anchor in page
+    assert "assert_close" not in page
+
+
+def test_statuses_are_written_as_their_values():
+    assert f"{Status.RESOURCE_LIMIT}" == "resource_limit" and Status.TIMEOUT.ran and not Status.UNGRADABLE.ran
+
+
+def _course_copy(tmp_path: Path) -> Path:
+    """A course folder with the repository's nbgrader configuration and chapter 02's source."""
+    import shutil
+
+    course = tmp_path / "course"
+    shutil.copytree(ROOT / "solutions" / SLUG, course / "solutions" / SLUG)
+    shutil.copytree(ROOT / "autograder", course / "autograder", ignore=shutil.ignore_patterns("submitted", "*.db"))
+    return course
+
+
+def test_step_is_a_value():
+    assert Step("test", "pass", "t", 1.0) == Step("test", "pass", "t", 1.0)
+    json.dumps([Step("setup", "x").kind])
