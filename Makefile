@@ -3,6 +3,7 @@
 #   make test       run every test (unit, grading pipeline, notebooks, book build)
 #   make exercises  regenerate exercises/ (student versions) from solutions/ with nbgrader
 #                   (CHAPTERS="NN-slug ..." for some chapters only)
+#   make install-cells  after changing repository.url in _config.yml: update every notebook's install cell
 #   make lock       re-pin requirements.lock from requirements.in
 #   make mathjax    fetch MathJax (npm package, checksum-verified) so the website renders maths offline
 
@@ -22,7 +23,7 @@ endif
 export PATH := $(BIN):$(PATH)
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: book test exercises lock venv sysdeps mathjax clean
+.PHONY: book test exercises install-cells lock venv sysdeps mathjax clean
 
 venv: $(STAMP)
 
@@ -74,6 +75,11 @@ test: $(STAMP) sysdeps mathjax
 # `make exercises CHAPTERS="06-regularization"` regenerates some chapters only.
 exercises: $(STAMP)
 	$(BIN)/python -m dlcourse.autograder.release $(CHAPTERS)
+
+# After changing repository.url in _config.yml (a fork): rewrite the install cell of every notebook.
+install-cells: $(STAMP)
+	$(BIN)/python -m dlcourse.autograder.install_cells
+	$(MAKE) exercises
 
 lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet pip-tools
