@@ -73,7 +73,12 @@ def plot_optimizer_paths(loss_fn, paths, xlim=(-2, 2), ylim=(-2, 2), ax=None, le
 
 def _graph_of(root):
     """Nodes and edges of a Tensor's or a Value's graph, each node with its depth from the root."""
-    parents = (lambda n: n._ctx.inputs if n._ctx is not None else ()) if isinstance(root, Tensor) else (lambda n: n._parents)
+    if isinstance(root, Tensor):
+        def parents(n):
+            return n._ctx.inputs if n._ctx is not None else ()
+    else:
+        def parents(n):
+            return n._parents
     depth, edges, stack = {id(root): 0}, [], [root]
     nodes = {id(root): root}
     while stack:
@@ -117,8 +122,9 @@ def draw_computation_graph(root, names=None, ax=None, title="Computation graph")
     for key, (x, y) in position.items():
         ax.text(x, y, _label(nodes[key], names), ha="center", va="center", fontsize=8,
                 bbox=dict(boxstyle="round", facecolor="lightyellow" if depth[key] else "lightblue"))
+    half_height = max(map(len, columns.values())) / 2 + 0.5
     ax.set(title=title, xlabel="computation order (inputs -> output)", ylabel="nodes",
-           xlim=(-0.7, max_depth + 0.7), ylim=(-max(map(len, columns.values())) / 2 - 0.5, max(map(len, columns.values())) / 2 + 0.5))
+           xlim=(-0.7, max_depth + 0.7), ylim=(-half_height, half_height))
     ax.set_xticks([])
     ax.set_yticks([])
     return ax

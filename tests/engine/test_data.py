@@ -188,7 +188,8 @@ def test_real_tiny_shakespeare_and_cora():
     assert len(data.load_tiny_shakespeare()) == 1_115_394
     cora = data.load_cora()
     assert cora.x.shape == (2708, 1433) and cora.y.max() == 6
-    assert cora.adjacency.sum() == 10_556 and (cora.train_mask.sum(), cora.val_mask.sum(), cora.test_mask.sum()) == (140, 500, 1000)
+    assert cora.adjacency.sum() == 10_556
+    assert (cora.train_mask.sum(), cora.val_mask.sum(), cora.test_mask.sum()) == (140, 500, 1000)
 
 
 def test_unknown_split_is_rejected():

@@ -73,7 +73,7 @@ def test_package_exports_the_engine_and_submodules():
     assert dlcourse.__version__ and dlcourse.Tensor is Tensor
     assert dlcourse.nn.Linear and dlcourse.optim.Adam and dlcourse.data.DataLoader
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
-        dlcourse.nope
+        _ = dlcourse.nope
 
 
 def _layer(module, *extra):
@@ -86,6 +86,10 @@ def _first(module):
     return lambda x: module(x)[0]
 
 
+def _self_attention(module):
+    return lambda x: module(x, x, x)[0]
+
+
 R = np.random.default_rng(7)
 A3 = np.abs(R.standard_normal((4, 4))) > 0.5
 SWEEP = {  # name: (factory of a function of one tensor, input shape); layers are built inside the seeded test
@@ -96,15 +100,18 @@ SWEEP = {  # name: (factory of a function of one tensor, input shape); layers ar
     "sum-mean-max": (lambda: lambda x: x.sum(0) + x.mean(1, keepdim=True) + x.max(1, keepdim=True).values, (3, 4)),
     "var": (lambda: lambda x: x.var(1), (3, 5)),
     "getitem-fancy": (lambda: lambda x: x[np.array([0, 2, 0]), 1:] * 2, (3, 4)),
-    "cat-stack-where": (lambda: lambda x: dlcourse.where(x.data > 0, dlcourse.cat([x, x * 2], 0)[:3], dlcourse.stack([x, x], 0)[1] ** 2), (3, 4)),
+    "cat-stack-where": (lambda: lambda x: dlcourse.where(x.data > 0, dlcourse.cat([x, x * 2], 0)[:3],
+                                                         dlcourse.stack([x, x], 0)[1] ** 2), (3, 4)),
     "softmax": (lambda: lambda x: F.softmax(x, 1) * F.log_softmax(x, 0), (3, 4)),
     "cross-entropy": (lambda: lambda x: F.cross_entropy(x, Tensor(np.array([0, 3, 1]))), (3, 4)),
     "nll-sum": (lambda: lambda x: F.nll_loss(x, Tensor(np.array([2, 1, 1])), reduction="sum"), (3, 4)),
     "bce": (lambda: lambda x: F.binary_cross_entropy(x.sigmoid(), Tensor(np.full((3, 4), 0.3))), (3, 4)),
     "bce-logits": (lambda: lambda x: F.binary_cross_entropy_with_logits(x, Tensor(np.full((3, 4), 0.7))), (3, 4)),
-    "mse-l1": (lambda: lambda x: F.mse_loss(x, Tensor(np.ones((3, 4)))) + F.l1_loss(x, Tensor(np.ones((3, 4)) * 0.1)), (3, 4)),
+    "mse-l1": (lambda: lambda x: F.mse_loss(x, Tensor(np.ones((3, 4)))) + F.l1_loss(x, Tensor(np.full((3, 4), 0.1))),
+               (3, 4)),
     "leaky-elu-softplus": (lambda: lambda x: F.leaky_relu(x, 0.1) + F.elu(x) + F.softplus(x, 2.0), (3, 4)),
-    "conv-transpose": (lambda: _layer(nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1, output_padding=1)), (1, 2, 3, 3)),
+    "conv-transpose": (lambda: _layer(nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1, output_padding=1)),
+                       (1, 2, 3, 3)),
     "max-pool": (lambda: _layer(nn.MaxPool2d(3, stride=2, padding=1)), (1, 2, 5, 5)),
     "avg-pool": (lambda: _layer(nn.AvgPool2d(2)), (1, 2, 4, 4)),
     "upsample-bilinear": (lambda: _layer(nn.Upsample(scale_factor=2, mode="bilinear")), (1, 1, 3, 3)),
@@ -112,7 +119,7 @@ SWEEP = {  # name: (factory of a function of one tensor, input shape); layers ar
     "rnn-cell": (lambda: _layer(nn.RNNCell(4, 3)), (2, 4)),
     "gru": (lambda: _first(nn.GRU(4, 3, batch_first=True)), (2, 3, 4)),
     "lstm": (lambda: _first(nn.LSTM(4, 3)), (3, 2, 4)),
-    "attention": (lambda: lambda x, m=nn.MultiheadAttention(4, 2).double(): m(x, x, x)[0], (3, 2, 4)),
+    "attention": (lambda: _self_attention(nn.MultiheadAttention(4, 2).double()), (3, 2, 4)),
     "gcn": (lambda: _layer(nn.GCNConv(3, 2), A3 | A3.T), (4, 3)),
 }
 

@@ -398,10 +398,10 @@ def test_lstm_state_dict_has_pytorch_names():
 # --- attention and graph convolution ---------------------------------------------------------------------
 @pytest.mark.parametrize("batch_first", [False, True])
 def test_multihead_attention_matches_torch(batch_first, rng):
-    dl_mha, t_mha = nn.MultiheadAttention(8, 2, batch_first=batch_first), tnn.MultiheadAttention(8, 2, batch_first=batch_first)
-    q, kv = rng.standard_normal((3, 4, 8)), rng.standard_normal((5, 4, 8)) if not batch_first else rng.standard_normal((3, 5, 8))
-    if batch_first:
-        q = rng.standard_normal((3, 4, 8))
+    dl_mha = nn.MultiheadAttention(8, 2, batch_first=batch_first)
+    t_mha = tnn.MultiheadAttention(8, 2, batch_first=batch_first)
+    q = rng.standard_normal((3, 4, 8))
+    kv = rng.standard_normal((3, 5, 8) if batch_first else (5, 4, 8))
     check_module(dl_mha, t_mha, q, kv, kv, output=lambda o: o[0] + o[1].sum() * 0.1)
 
 

@@ -46,12 +46,16 @@ def run_both(dl_cls, torch_cls, kwargs, scheduler=None, steps=STEPS, groups=Fals
 CASES = {
     "sgd": (optim.SGD, torch.optim.SGD, dict(lr=0.05)),
     "sgd-momentum-dampening": (optim.SGD, torch.optim.SGD, dict(lr=0.05, momentum=0.9, dampening=0.1)),
-    "sgd-nesterov-weight-decay": (optim.SGD, torch.optim.SGD, dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01)),
-    "adagrad": (optim.Adagrad, torch.optim.Adagrad, dict(lr=0.1, lr_decay=0.01, weight_decay=0.01, initial_accumulator_value=0.1)),
+    "sgd-nesterov-weight-decay": (optim.SGD, torch.optim.SGD,
+                                  dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01)),
+    "adagrad": (optim.Adagrad, torch.optim.Adagrad,
+                dict(lr=0.1, lr_decay=0.01, weight_decay=0.01, initial_accumulator_value=0.1)),
     "rmsprop": (optim.RMSprop, torch.optim.RMSprop, dict(lr=0.01)),
-    "rmsprop-centered-momentum": (optim.RMSprop, torch.optim.RMSprop, dict(lr=0.01, momentum=0.9, centered=True, weight_decay=0.01)),
+    "rmsprop-centered-momentum": (optim.RMSprop, torch.optim.RMSprop,
+                                  dict(lr=0.01, momentum=0.9, centered=True, weight_decay=0.01)),
     "adam": (optim.Adam, torch.optim.Adam, dict(lr=0.01)),
-    "adam-weight-decay-amsgrad": (optim.Adam, torch.optim.Adam, dict(lr=0.01, betas=(0.8, 0.99), weight_decay=0.1, amsgrad=True)),
+    "adam-weight-decay-amsgrad": (optim.Adam, torch.optim.Adam,
+                                  dict(lr=0.01, betas=(0.8, 0.99), weight_decay=0.1, amsgrad=True)),
     "adamw": (optim.AdamW, torch.optim.AdamW, dict(lr=0.01, weight_decay=0.1)),
 }
 
@@ -76,7 +80,8 @@ def test_adam_bias_correction_makes_the_first_step_lr_times_sign_of_grad():
 
 def test_optimizer_state_uses_pytorch_key_names():
     dl_opt, t_opt = run_both(*CASES["adam"], steps=2)
-    assert set(dl_opt.state_dict()["state"][0]) == set(t_opt.state_dict()["state"][0]) == {"step", "exp_avg", "exp_avg_sq"}
+    adam_state = {"step", "exp_avg", "exp_avg_sq"}
+    assert set(dl_opt.state_dict()["state"][0]) == set(t_opt.state_dict()["state"][0]) == adam_state
     dl_opt, t_opt = run_both(*CASES["sgd-momentum-dampening"], steps=2)
     assert set(dl_opt.state_dict()["state"][0]) == {"momentum_buffer"}
     assert set(run_both(*CASES["adagrad"], steps=1)[0].state_dict()["state"][0]) == {"step", "sum"}
@@ -119,7 +124,8 @@ def test_optimizer_rejects_tensors_that_do_not_require_grad():
 SCHEDULES = {
     "step": (lr_scheduler.StepLR, torch.optim.lr_scheduler.StepLR, dict(step_size=7, gamma=0.5)),
     "exponential": (lr_scheduler.ExponentialLR, torch.optim.lr_scheduler.ExponentialLR, dict(gamma=0.97)),
-    "cosine": (lr_scheduler.CosineAnnealingLR, torch.optim.lr_scheduler.CosineAnnealingLR, dict(T_max=30, eta_min=0.001)),
+    "cosine": (lr_scheduler.CosineAnnealingLR, torch.optim.lr_scheduler.CosineAnnealingLR,
+               dict(T_max=30, eta_min=0.001)),
 }
 
 

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-import dlcourse
 from dlcourse import nn, optim
 from dlcourse.regularization import EarlyStopping, l1_penalty, l2_penalty
 

@@ -82,6 +82,7 @@ def test_one_builder_gives_both_engines_the_same_layers_and_parameters(builder, 
 
 
 def test_the_builders_take_an_activation_from_either_namespace():
-    assert [type(m).__name__ for m in models.mlp([2, 4, 1], activation=dlcourse.nn.Tanh)] == ["Linear", "Tanh", "Linear"]
+    layers = [type(m).__name__ for m in models.mlp([2, 4, 1], activation=dlcourse.nn.Tanh)]
+    assert layers == ["Linear", "Tanh", "Linear"]
     assert isinstance(dltorch.mlp([2, 4, 1], activation=torch.nn.Tanh)[1], torch.nn.Tanh)
     assert isinstance(models.mlp([2, 4, 1], nn=torch.nn)[0], torch.nn.Linear)

@@ -4,13 +4,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-import dlcourse  # noqa: E402
-from dlcourse import nn, viz  # noqa: E402
-from dlcourse.autograd.scalar import Value  # noqa: E402
+import dlcourse
+from dlcourse import nn, viz
+from dlcourse.autograd.scalar import Value
 
 
 @pytest.fixture(autouse=True)

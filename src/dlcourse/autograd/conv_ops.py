@@ -46,7 +46,8 @@ def scatter_windows(cols, shape, stride, padding, dilation):
     out = np.zeros((n, c, shape[2] + 2 * ph, shape[3] + 2 * pw), dtype=cols.dtype)
     for i in range(kh):
         for j in range(kw):
-            out[:, :, i * dh: i * dh + sh * (oh - 1) + 1: sh, j * dw: j * dw + sw * (ow - 1) + 1: sw] += cols[:, :, :, :, i, j]
+            rows, columns = _offset_slices(i, j, (oh, ow), stride, dilation)
+            out[:, :, rows, columns] += cols[:, :, :, :, i, j]
     return out[:, :, ph: ph + shape[2], pw: pw + shape[3]]
 
 

@@ -24,7 +24,7 @@ def is_grad_enabled() -> bool:
 @contextlib.contextmanager
 def no_grad():
     """Context manager that stops recording the graph (for evaluation and parameter updates)."""
-    global _grad_enabled  # noqa: PLW0603  (grad mode is process-wide, as in PyTorch)
+    global _grad_enabled  # grad mode is process-wide, as in PyTorch
     previous, _grad_enabled = _grad_enabled, False
     try:
         yield

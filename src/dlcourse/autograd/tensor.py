@@ -37,7 +37,7 @@ def _sum_to_shape(grad: np.ndarray, shape: tuple) -> np.ndarray:
     return grad.sum(axis=axes, keepdims=True).reshape(shape)
 
 
-def _add_at_index(grads: dict, owned: set, x: "Tensor", g: IndexedGrad) -> None:
+def _add_at_index(grads: dict, owned: set, x: Tensor, g: IndexedGrad) -> None:
     """grads[x] += g, where g is zero outside ``g.index`` (repeated indices add up)."""
     if id(x) not in owned:
         base = grads.get(id(x))
@@ -55,7 +55,7 @@ def _is_basic_index(index) -> bool:
     return all(isinstance(i, int | slice | type(None) | type(Ellipsis)) for i in items)
 
 
-def _topological_order(root: "Tensor") -> list["Tensor"]:
+def _topological_order(root: Tensor) -> list[Tensor]:
     """Tensors that ``root`` depends on, inputs before outputs (iterative depth-first search)."""
     order, visited, stack = [], set(), [(root, False)]
     while stack:
@@ -136,7 +136,8 @@ class Tensor:
 
     def __bool__(self):
         if self.data.size != 1:
-            raise RuntimeError(f"the truth value of a tensor with {self.data.size} elements is ambiguous; use .any() or .all()")
+            raise RuntimeError(f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                               "use .any() or .all()")
         return bool(self.data)
 
     def __float__(self):
@@ -164,7 +165,7 @@ class Tensor:
     def tolist(self):
         return self.data.tolist()
 
-    def detach(self) -> "Tensor":
+    def detach(self) -> Tensor:
         """The same data, cut off from the graph."""
         return Tensor(self.data)
 
@@ -172,13 +173,13 @@ class Tensor:
         """Also keep ``.grad`` for this intermediate (non-leaf) tensor, to inspect it."""
         self._retains_grad = True
 
-    def requires_grad_(self, flag: bool = True) -> "Tensor":
+    def requires_grad_(self, flag: bool = True) -> Tensor:
         if flag and not np.issubdtype(self.dtype, np.floating):
             raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.dtype}")
         self.requires_grad = flag
         return self
 
-    def to(self, dtype) -> "Tensor":
+    def to(self, dtype) -> Tensor:
         """Convert to another dtype (differentiably). ``to("cpu")`` is accepted and does nothing."""
         if isinstance(dtype, str) and dtype == "cpu":
             return self
@@ -247,7 +248,7 @@ class Tensor:
             self.grad = Tensor(self.grad.data + grad)  # a new array: the old one may be shared
 
     # --- arithmetic ----------------------------------------------------------------------------
-    def _as_tensor(self, other) -> "Tensor":
+    def _as_tensor(self, other) -> Tensor:
         if isinstance(other, Tensor):
             return other
         dtype = self.dtype if np.issubdtype(self.dtype, np.floating) else None
@@ -303,7 +304,8 @@ class Tensor:
             raise ValueError(f"matmul: both arguments need at least one dimension, got shapes {a} and {b}")
         inner_a, inner_b = a[-1], b[-2] if other.ndim >= 2 else b[0]
         if inner_a != inner_b:
-            raise ValueError(f"matmul: shapes {a} and {b} do not match: {inner_a} (last dim of the first) != {inner_b} (the second's rows)")
+            raise ValueError(f"matmul: shapes {a} and {b} do not match: {inner_a} (last dim of the first) != "
+                             f"{inner_b} (the second's rows)")
         check_same_float_dtype("matmul", self, other)
         return _ops.MatMul.apply(self, other)
 
@@ -314,13 +316,25 @@ class Tensor:
     def _compare(self, fn, other):
         return Tensor(fn(self.data, unwrap(other)))
 
-    __lt__ = lambda self, o: self._compare(np.less, o)
-    __le__ = lambda self, o: self._compare(np.less_equal, o)
-    __gt__ = lambda self, o: self._compare(np.greater, o)
-    __ge__ = lambda self, o: self._compare(np.greater_equal, o)
-    __eq__ = lambda self, o: self._compare(np.equal, o)
-    __ne__ = lambda self, o: self._compare(np.not_equal, o)
-    __hash__ = object.__hash__
+    def __lt__(self, other):
+        return self._compare(np.less, other)
+
+    def __le__(self, other):
+        return self._compare(np.less_equal, other)
+
+    def __gt__(self, other):
+        return self._compare(np.greater, other)
+
+    def __ge__(self, other):
+        return self._compare(np.greater_equal, other)
+
+    def __eq__(self, other):
+        return self._compare(np.equal, other)
+
+    def __ne__(self, other):
+        return self._compare(np.not_equal, other)
+
+    __hash__ = object.__hash__  # defining __eq__ would otherwise make tensors unhashable
 
     def __setitem__(self, index, value):
         """In-place assignment, allowed only outside the graph (no_grad, or a tensor without grad)."""

@@ -46,7 +46,7 @@ class MultiheadAttention(Module):
         if not self.batch_first:
             query, key, value = (t.transpose(0, 1) for t in (query, key, value))
         n, length, e = query.shape
-        source, heads, d = key.shape[1], self.num_heads, e // self.num_heads
+        heads, d = self.num_heads, e // self.num_heads
         w, b = self.in_proj_weight, self.in_proj_bias
         q, k, v = (F.linear(x, w[i * e:(i + 1) * e], None if b is None else b[i * e:(i + 1) * e])
                    for i, x in enumerate((query, key, value)))

@@ -98,7 +98,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if training:
         count = input.numel() // input.shape[1]
         if count <= 1:
-            raise ValueError(f"batch_norm: need more than one value per channel in training, got input shape {input.shape}")
+            raise ValueError(f"batch_norm: need more than one value per channel in training, "
+                             f"got input shape {input.shape}")
         mean = input.mean(axes, keepdim=True)
         var = input.var(axes, keepdim=True, unbiased=False)
         if running_mean is not None:

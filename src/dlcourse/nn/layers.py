@@ -180,7 +180,8 @@ class _BatchNorm(Module):
     def forward(self, x):
         if x.ndim not in self.expected_dims or x.shape[1] != self.num_features:
             raise ValueError(f"{type(self).__name__}({self.num_features}): expected input with "
-                             f"{' or '.join(map(str, self.expected_dims))} dims and {self.num_features} channels, got shape {x.shape}")
+                             f"{' or '.join(map(str, self.expected_dims))} dims and {self.num_features} channels, "
+                             f"got shape {x.shape}")
         use_batch = self.training or not self.track_running_stats
         if self.training and self.track_running_stats:
             self.num_batches_tracked.data += 1

@@ -116,7 +116,8 @@ class _RecurrentBase(Module):
         elif self.batch_first:
             input = input.transpose(0, 1)
         if input.shape[-1] != self.input_size:
-            raise ValueError(f"{type(self).__name__}: expected {self.input_size} input features, got shape {input.shape}")
+            raise ValueError(f"{type(self).__name__}: expected {self.input_size} input features, "
+                             f"got shape {input.shape}")
         steps, batch = input.shape[0], input.shape[1]
         zeros = Tensor(np.zeros((self.num_layers, batch, self.hidden_size), dtype=input.dtype))
         if hx is None:

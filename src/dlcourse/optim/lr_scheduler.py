@@ -32,7 +32,8 @@ class LRScheduler:
 
 
 class StepLR(LRScheduler):
-    r"""Multiply the lr by ``gamma`` every ``step_size`` epochs: :math:`\eta_t = \eta_0 \gamma^{\lfloor t / s \rfloor}`."""
+    r"""Multiply the lr by ``gamma`` every ``step_size`` epochs:
+    :math:`\eta_t = \eta_0 \gamma^{\lfloor t / s \rfloor}`."""
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
         self.step_size, self.gamma = step_size, gamma
