@@ -40,7 +40,7 @@ class Value:
         """A plain number becomes a constant leaf; a Value is used as it is."""
         return other if isinstance(other, Value) else Value(other)
 
-    # --- the primitive operations: each sets out._backward to its local chain rule -----------------
+    # --- the operations: each sets out._backward to its local chain rule -------------------------------
     def __add__(self, other):
         """a + b.   d/da = 1,  d/db = 1."""
         other = Value._as_value(other)
@@ -77,60 +77,44 @@ class Value:
         out._backward = _backward
         return out
 
-    def exp(self):
-        """e^a.   d/da = e^a (the output itself)."""
-        out = Value(math.exp(self.data), (self,), "exp")
+    def _unary(self, value, local_grad, op):
+        """out = f(self) with df/d(self) = ``local_grad``: the pattern of every one-input operation."""
+        out = Value(value, (self,), op)
 
         def _backward():
-            self.grad += out.data * out.grad
+            self.grad += local_grad * out.grad
 
         out._backward = _backward
         return out
+
+    def exp(self):
+        """e^a.   d/da = e^a (the output itself)."""
+        e = math.exp(self.data)
+        return self._unary(e, e, "exp")
 
     def log(self):
         """ln a (a > 0).   d/da = 1/a."""
-        out = Value(math.log(self.data), (self,), "log")
-
-        def _backward():
-            self.grad += out.grad / self.data
-
-        out._backward = _backward
-        return out
+        return self._unary(math.log(self.data), 1.0 / self.data, "log")
 
     def tanh(self):
         """tanh a.   d/da = 1 - tanh^2 a."""
-        out = Value(math.tanh(self.data), (self,), "tanh")
-
-        def _backward():
-            self.grad += (1.0 - out.data * out.data) * out.grad
-
-        out._backward = _backward
-        return out
+        t = math.tanh(self.data)
+        return self._unary(t, 1.0 - t * t, "tanh")
 
     def relu(self):
         """max(a, 0).   d/da = 1 if a > 0 else 0."""
-        out = Value(max(self.data, 0.0), (self,), "relu")
-
-        def _backward():
-            self.grad += (self.data > 0) * out.grad
-
-        out._backward = _backward
-        return out
+        return self._unary(max(self.data, 0.0), float(self.data > 0), "relu")
 
     def sigmoid(self):
         """1 / (1 + e^-a).   d/da = s (1 - s) = e^-|a| / (1 + e^-|a|)^2.
 
         Evaluated with e^-|a| only, which never overflows: for a < 0 as e^a / (1 + e^a), so that
-        sigmoid(-50) is 1.93e-22 (not 1 - 1 = 0) and sigmoid(-1000) underflows to 0 without an error.
+        sigmoid(-50) is 1.93e-22 (not 1 - 1 = 0) and sigmoid(-1000) underflows to 0 without an error;
+        the derivative in the same form stays accurate where s rounds to 1.
         """
         e = math.exp(-abs(self.data))
-        out = Value(1.0 / (1.0 + e) if self.data >= 0 else e / (1.0 + e), (self,), "sigmoid")
-
-        def _backward():
-            self.grad += e / (1.0 + e) ** 2 * out.grad
-
-        out._backward = _backward
-        return out
+        s = 1.0 / (1.0 + e) if self.data >= 0 else e / (1.0 + e)
+        return self._unary(s, e / (1.0 + e) ** 2, "sigmoid")
 
     # --- built from the operations above --------------------------------------------------------------
     def __neg__(self):
