@@ -5,7 +5,8 @@ Run:  python benchmarks/engine_vs_torch.py [--repeats 30]
 Both run on the CPU with the same number of threads (PyTorch is set to OpenBLAS's thread count, as
 reported by threadpoolctl; set OPENBLAS_NUM_THREADS before starting Python to change it). Steps are
 interleaved (dlcourse, torch, dlcourse, ...) so that both see the same machine load, and the best
-(minimum) time of each is reported: the least disturbed by other processes. Not a test: the numbers depend on the machine.
+(minimum) time of each is reported: the least disturbed by other processes. Not a test: the numbers
+depend on the machine.
 """
 
 import argparse

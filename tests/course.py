@@ -7,11 +7,15 @@ from pathlib import Path
 
 import nbformat
 
+from dlcourse.autograder.markers import Markers
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 
-LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
-                "BEGIN MARK SCHEME", "END MARK SCHEME")
+#: nbgrader's markers, read from the course's nbgrader configuration (the grader reads the same).
+MARKERS = Markers.for_course(ROOT)
+LEAK_MARKERS = (MARKERS.begin_solution, MARKERS.end_solution, MARKERS.begin_hidden, MARKERS.end_hidden,
+                MARKERS.begin_mark_scheme, MARKERS.end_mark_scheme)
 
 
 def chapters_with_exercises() -> list[str]:
@@ -33,17 +37,16 @@ def cells_by_grade_id(notebook) -> dict:
 
 def strip_solution_markers(source: str) -> str:
     """The code or text between solution markers, as a student would type it (markers removed)."""
-    source = re.sub(r"\n?=== BEGIN MARK SCHEME ===.*?=== END MARK SCHEME ===\n?", "\n", source, flags=re.S)
-    lines = [line for line in source.splitlines() if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")]
-    return "\n".join(lines).strip() + "\n"
+    return MARKERS.solution_text(source)
 
 
 def solution_bodies(solution_notebook) -> list[str]:
-    """The lines inside every BEGIN/END SOLUTION block of a solution notebook."""
+    """The lines inside every solution region of a solution notebook, one string per region."""
     bodies = []
     for cell in solution_notebook.cells:
-        for block in re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", cell.source, flags=re.S):
-            bodies.append(block)
+        lines = cell.source.splitlines()
+        for start, stop in MARKERS.regions(cell.source, MARKERS.begin_solution, MARKERS.end_solution):
+            bodies.append("".join(line + "\n" for line in lines[start + 1:stop]))
     return bodies
 
 

@@ -32,7 +32,8 @@ def test_a_fork_changes_one_setting_and_every_install_cell_follows(tmp_path):
     lesson = next((ROOT / "book" / "02-neuron").glob("*.ipynb"))
     shutil.copy(lesson, root / "book" / "02-neuron" / lesson.name)
     config = root / "_config.yml"
-    config.write_text(re.sub(r"url: https://github.com/\S+", "url: https://gitlab.example.org/my-uni/dl", config.read_text()))
+    fork = re.sub(r"url: https://github.com/\S+", "url: https://gitlab.example.org/my-uni/dl", config.read_text())
+    config.write_text(fork)
     assert stale(root), "the old address was not noticed"
     assert sync(root) == [root / "book" / "02-neuron" / lesson.name]
     assert stale(root) == []

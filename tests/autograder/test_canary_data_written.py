@@ -82,7 +82,8 @@ def graded_with_written(tmp_path_factory):
     written.source = "Too large: $\\alpha > 2/\\lambda_{max}$ diverges. <script>alert('x')</script>"
     write_student(classroom, "alice", alice)
     write_student(classroom, "bob", release)
-    write_student(classroom, "carol", submission_from_release(release, read(ROOT / "solutions" / SLUG / f"{SLUG}.ipynb")))
+    solution = read(ROOT / "solutions" / SLUG / f"{SLUG}.ipynb")
+    write_student(classroom, "carol", submission_from_release(release, solution))
     out = tmp_path_factory.mktemp("written-out")
     process = run_grade(classroom, out, "--jobs", "2", "--lms-export", "canvas")
     return process, out, written.metadata["nbgrader"]["grade_id"]
@@ -140,8 +141,8 @@ def test_the_canvas_export_has_a_row_per_student(graded_with_written):
 def _mnist_class(tmp_path):
     classroom = tmp_path / "class"
     release = read(ROOT / "exercises" / "04-mlp" / "04-mlp.ipynb")
-    write_student(classroom, "alice", submission_from_release(release, read(ROOT / "solutions" / "04-mlp" / "04-mlp.ipynb")),
-                  name="04-mlp.ipynb")
+    solution = read(ROOT / "solutions" / "04-mlp" / "04-mlp.ipynb")
+    write_student(classroom, "alice", submission_from_release(release, solution), name="04-mlp.ipynb")
     return classroom
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 import stat
 import sys
@@ -56,7 +55,8 @@ def test_grade_refuses_a_zip_bomb_with_a_clear_error(tmp_path):
 
 
 @pytest.mark.parametrize("lms,names", [
-    ("canvas", {"doejane_12345_678901_02-neuron.ipynb": "doejane", "smithj_LATE_2345_678902_02-neuron-1.ipynb": "smithj"}),
+    ("canvas", {"doejane_12345_678901_02-neuron.ipynb": "doejane",
+                "smithj_LATE_2345_678902_02-neuron-1.ipynb": "smithj"}),
     ("moodle", {"Jane Doe_12345_assignsubmission_file_02-neuron.ipynb": "12345"})])
 def test_lms_export_file_names_are_sorted_into_student_folders(tmp_path, lms, names):
     archive = make_zip(tmp_path / "export.zip", {name: '{"cells": []}' for name in names})

@@ -19,7 +19,8 @@ import pytest
 from course import ROOT
 from website import CHAPTER_SLUGS, built_site, chromium_path, config, pages, serve
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -r requirements.lock)")
+sync_api = pytest.importorskip("playwright.sync_api",
+                               reason="playwright is not installed (pip install -r requirements.lock)")
 if chromium_path() is None:
     pytest.skip("no Chromium on this machine (Debian: apt-get install chromium, or `make sysdeps`)",
                 allow_module_level=True)
@@ -75,7 +76,7 @@ def browser():
     playwright = sync_api.sync_playwright().start()
     try:
         browser = playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_FLAGS)
-    except Exception as error:  # an unusable Chromium is a broken machine, not a passing test
+    except Exception as error:  # noqa: BLE001 - an unusable Chromium is a broken machine, not a passing test
         playwright.stop()
         pytest.fail(f"Chromium at {chromium_path()} does not start under Playwright: {error}", pytrace=False)
     yield browser
@@ -291,7 +292,8 @@ TEXT_COLOURS = """() => {
   };
   return [...document.querySelectorAll('article.bd-article :is(p, li, td, th, h1, h2, h3, dt, dd)')]
     .filter(el => el.checkVisibility() && el.innerText.trim())
-    .map(el => ({text: el.innerText.trim().slice(0, 40), colour: rgb(getComputedStyle(el).color), background: behind(el)}));
+    .map(el => ({text: el.innerText.trim().slice(0, 40), colour: rgb(getComputedStyle(el).color),
+                 background: behind(el)}));
 }"""
 
 

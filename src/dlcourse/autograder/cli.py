@@ -4,10 +4,11 @@
 exercise with the hidden tests of the course's solution notebook, in parallel, each in its own
 sandboxed kernel under time and memory limits, and writes DIR/grades.csv, DIR/parts.csv (every
 test cell of every student), DIR/feedback/<student>/<slug>.html, DIR/report.html and
-DIR/written/<slug>.{csv,html} (the written answers to mark by hand). Before anyone is graded, the data the assignment reads is verified and
-the canary runs: the instructor's solution must score full marks and the untouched exercise 0 in
-the same sandbox, or nothing is graded. Exit status: 0 when every submission was graded normally,
-1 otherwise, 2 when the command could not run (bad arguments, missing data, a failed canary).
+DIR/written/<slug>.{csv,html} (the written answers to mark by hand). Before anyone is graded, the
+data the assignment reads is verified and the canary runs: the instructor's solution must score
+full marks and the untouched exercise 0 in the same sandbox, or nothing is graded. Exit status: 0
+when every submission was graded normally, 1 otherwise, 2 when the command could not run (bad
+arguments, missing data, a failed canary).
 
 ``dlcourse marks ASSIGNMENT --out DIR --written SHEET`` merges the filled written-answer sheet into
 DIR/grades.csv (columns written and total). See autograder/README.md for the whole workflow.
@@ -26,7 +27,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from dlcourse.autograder.assemble import Assignment, Step, build_program, load_assignment, solution_program, written_answers
+from dlcourse.autograder.assemble import (Assignment, Step, build_program, load_assignment, solution_program,
+                                          written_answers)
 from dlcourse.autograder.datasets import DataUnavailable, StagedData, stage
 from dlcourse.autograder.intake import LMS_PATTERNS, Submission, UnsafeArchive, collect
 from dlcourse.autograder.lms import FORMATS, write_export

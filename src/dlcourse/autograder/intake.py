@@ -238,7 +238,8 @@ def load_submission(folder: Path, slug: str, unsafe: bool = False) -> Submission
     if size == 0:
         return _fail(sub, Status.UNGRADABLE, f"{expected} is an empty file")
     if size > MAX_NOTEBOOK_BYTES:
-        return _fail(sub, Status.UNGRADABLE, f"{expected} is {size // 2**20} MB (limit {MAX_NOTEBOOK_BYTES // 2**20} MB)")
+        return _fail(sub, Status.UNGRADABLE,
+                     f"{expected} is {size // 2**20} MB (limit {MAX_NOTEBOOK_BYTES // 2**20} MB)")
     try:
         data = json.loads(path.read_bytes())
     except (UnicodeDecodeError, ValueError) as error:

@@ -153,7 +153,8 @@ def write_report(grades: list[Grade], assignment: Assignment, path: Path, protec
         ran = [p for g in scored for p in g.parts if p.grade_id == test.grade_id]
         passed = sum(p.state == PartState.PASSED for p in ran)
         rate = f"{100 * passed / len(ran):.0f}%" if ran else "–"
-        body += f"<tr><td>{e(test.grade_id)}</td><td>{test.points:g}</td><td>{passed} / {len(ran)}</td><td>{rate}</td></tr>"
+        body += (f"<tr><td>{e(test.grade_id)}</td><td>{test.points:g}</td><td>{passed} / {len(ran)}</td>"
+                 f"<td>{rate}</td></tr>")
     body += "</table><h2>Slowest submissions</h2><table><tr><th>student</th><th>seconds</th><th>status</th></tr>"
     for g in sorted(grades, key=lambda g: -g.seconds)[:10]:
         body += f"<tr><td>{e(g.student_id)}</td><td>{g.seconds:.1f}</td><td>{e(g.status)}</td></tr>"

@@ -95,7 +95,8 @@ class Kernel:
         with open(self.stderr_path, "wb") as stderr:
             self.process = subprocess.Popen(
                 kernel_command(connection, self.scratch, limits, slot, sandbox, data.bwrap_args() if data else []),
-                cwd=self.scratch, env=_kernel_env(self.scratch) | (data.kernel_env(sandbox) if data else {}), stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr,
+                cwd=self.scratch, env=_kernel_env(self.scratch) | (data.kernel_env(sandbox) if data else {}),
+                stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr,
                 start_new_session=True)
         self.client = BlockingKernelClient()
         self.client.load_connection_file(str(connection))
@@ -253,13 +254,16 @@ def run_program(assignment: Assignment, steps: list[Step], workdir: Path, limits
         per_cell = time.monotonic() < notebook_deadline - 0.5
         result.status = Status.TIMEOUT
         result.reason = (f"{_where(current)} ran past the time limit "
-                         f"of {limits.cell_timeout:g} s per cell" if per_cell else f"the notebook ran past its limit of {limits.notebook_timeout:g} s (stopped in {_where(current, lower=True)[len('while running '):]})")
+                         f"of {limits.cell_timeout:g} s per cell" if per_cell else
+                         f"the notebook ran past its limit of {limits.notebook_timeout:g} s "
+                         f"(stopped in {_where(current, lower=True)[len('while running '):]})")
     except KernelDied as died:
         code = died.args[0]
         what = f"signal {-code}" if code is not None and code < 0 else f"exit status {code}"
         log = kernel.stderr_path.read_text(errors="replace")[-2000:] if kernel.stderr_path.exists() else ""
         if "MemoryError" in log or "Cannot allocate memory" in log or "std::bad_alloc" in log:
-            result.status, result.reason = Status.RESOURCE_LIMIT, f"{_where(current)} ran out of memory and the kernel died"
+            result.status = Status.RESOURCE_LIMIT
+            result.reason = f"{_where(current)} ran out of memory and the kernel died"
         else:
             result.status = Status.KERNEL_DIED
             result.reason = f"the kernel died ({what}) {_where(current, lower=True)}"

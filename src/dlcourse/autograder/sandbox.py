@@ -123,8 +123,8 @@ def protections(sandbox: bool, limits: Limits) -> list[tuple[str, bool, str]]:
          f"{limits.cell_timeout:g} s per cell, {limits.notebook_timeout:g} s per notebook; the kernel is killed"),
         ("Memory limit (RLIMIT_AS)", True, f"{limits.memory_mb} MB address space"),
         ("Process limit (RLIMIT_NPROC)", root,
-         f"{limits.processes} processes/threads" + ("" if root else
-                                                     " (not enforced: needs root to give each kernel its own user id)")),
+         f"{limits.processes} processes/threads"
+         + ("" if root else " (not enforced: needs root to give each kernel its own user id)")),
         ("File size limit (RLIMIT_FSIZE), no core dumps", True, f"{limits.file_mb} MB per file"),
         ("Outputs capped", True, f"{limits.output_bytes} bytes per cell"),
         ("Filesystem isolation (bubblewrap)", sandbox,
@@ -133,6 +133,7 @@ def protections(sandbox: bool, limits: Limits) -> list[tuple[str, bool, str]]:
         ("No network (network namespace)", sandbox, "--unshare-net" if sandbox else "off (--no-sandbox)"),
         ("Own PID namespace", sandbox, "--unshare-pid: every process of the submission dies with its kernel"
          if sandbox else "off (--no-sandbox)"),
-        ("Unprivileged user id per job", root, "a user id of its own per job slot and run" if root else "grader is not root: runs as the grader's user"),
+        ("Unprivileged user id per job", root,
+         "a user id of its own per job slot and run" if root else "grader is not root: runs as the grader's user"),
     ]
     return rows
