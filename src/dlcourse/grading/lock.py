@@ -283,8 +283,8 @@ def _module_locations(originals: dict) -> list[tuple[dict, str]]:
 def _replace_references(originals: dict, locks: _Locks):
     """Replace every reference to a locked C function that a student could hold: attributes of
     every loaded module (the notebook's namespace included), and, reachable from the notebook's
-    namespace, values of lists and dicts, closure cells and default arguments of functions, and
-    ``functools.partial`` objects."""
+    namespace in at most two steps, values of small lists and dicts, closure cells and default
+    arguments of the notebook's functions and classes, and ``functools.partial`` objects."""
     def is_locked(value):
         return any(value is original for original in originals.values())
 
@@ -295,7 +295,9 @@ def _replace_references(originals: dict, locks: _Locks):
     seen, stack = set(), [(value, 0) for value in list(main.values())]
     while stack:
         value, depth = stack.pop()
-        if id(value) in seen or depth > 3 or isinstance(value, (types.ModuleType, str, bytes, int, float)):
+        if id(value) in seen or depth > 2 or isinstance(value, (types.ModuleType, str, bytes, int, float)):
+            continue
+        if isinstance(value, (dict, list)) and len(value) > 200:  # data, not a place to hide a function
             continue
         seen.add(id(value))
         if isinstance(value, dict):
@@ -337,8 +339,6 @@ def _replace_references(originals: dict, locks: _Locks):
                     setattr(value, attribute, replaced)
         elif isinstance(value, type) and getattr(value, "__module__", None) == "__main__":
             stack += [(item, depth + 1) for item in vars(value).values()]
-        elif hasattr(value, "__dict__") and getattr(type(value), "__module__", None) == "__main__":
-            stack.append((vars(value), depth + 1))
 
 
 def originals_locked(originals: dict, value):
