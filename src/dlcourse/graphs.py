@@ -142,10 +142,11 @@ def dirichlet_energy(h, adjacency) -> float:
 
 
 def draw_graph(adjacency, values=None, positions=None, ax=None, title="", labels=True, cmap="coolwarm",
-               node_size=300, colorbar_label=None, seed=0):
+               node_size=300, colorbar_label=None, seed=0, vmin=None, vmax=None):
     """Draw a graph: nodes coloured by ``values`` (one number per node), edges as grey lines.
 
-    positions: an (N, 2) array or None for a seeded spring layout (networkx). Returns
+    positions: an (N, 2) array or None for a seeded spring layout (networkx). vmin, vmax: the colour
+    scale (default: symmetric about 0 for signed values, else 0 to the largest value). Returns
     (ax, positions), so that several drawings of one graph can share the layout.
     """
     import matplotlib.pyplot as plt
@@ -170,7 +171,8 @@ def draw_graph(adjacency, values=None, positions=None, ax=None, title="", labels
         values = np.asarray(values, dtype=float)
         limit = np.abs(values).max() or 1.0
         points = ax.scatter(positions[:, 0], positions[:, 1], s=node_size, c=values, cmap=cmap,
-                            vmin=-limit if values.min() < 0 else 0, vmax=limit, edgecolors="k", zorder=2)
+                            vmin=(-limit if values.min() < 0 else 0) if vmin is None else vmin,
+                            vmax=limit if vmax is None else vmax, edgecolors="k", zorder=2)
         if colorbar_label:
             ax.figure.colorbar(points, ax=ax, label=colorbar_label)
     if labels:

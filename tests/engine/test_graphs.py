@@ -113,4 +113,6 @@ def test_draw_graph_keeps_its_layout_and_labels_its_axes():
     assert positions.shape == (5, 2) and ax.get_title() == "five nodes" and ax.get_xlabel()
     ax2, again = draw_graph(A, positions=positions)
     assert np.array_equal(again, positions)
+    ax3, _ = draw_graph(A, values=np.full(5, 0.5), positions=positions, vmin=0, vmax=1)
+    assert ax3.collections[-1].get_clim() == (0, 1)
     matplotlib.pyplot.close("all")
