@@ -47,7 +47,11 @@ def site(tmp_path_factory) -> Path:
 def test_toc_lists_every_chapter_in_order():
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     files = [chapter["file"] for part in toc["parts"] for chapter in part["chapters"]]
-    assert files == [f"book/{slug}/index" for slug in CHAPTER_SLUGS]
+    chapters = [f for f in files if not f.startswith("book/appendix-")]
+    appendices = [f for f in files if f.startswith("book/appendix-")]
+    assert chapters == [f"book/{slug}/index" for slug in CHAPTER_SLUGS]
+    assert files == chapters + appendices, "the appendices come after chapter 13"
+    assert [f.split("/")[1][:10] for f in appendices] == sorted(f.split("/")[1][:10] for f in appendices)
 
 
 def test_every_exercise_is_in_the_toc_after_its_lessons():
