@@ -195,6 +195,8 @@ def load_assignment(course_root: Path, slug: str) -> Assignment:
                 if link:
                     lessons[meta["grade_id"]] = Lesson(link.group(1), "book/" + link.group(2).split("book/", 1)[1],
                                                        link.group(3) or "")
+                elif not text.strip() and lessons:  # a second test cell of the same part
+                    lessons[meta["grade_id"]] = list(lessons.values())[-1]
                 previous = list(titles.values())[-1] if titles else ""
                 titles[meta["grade_id"]] = next((h for h in map(_heading, reversed(markdown_since_test)) if h),
                                                 previous)
