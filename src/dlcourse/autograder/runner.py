@@ -84,7 +84,9 @@ class Kernel:
     def __init__(self, workdir: Path, limits: Limits, slot: int, sandbox: bool, data: StagedData | None = None):
         self.limits, self.slot, self.sandbox = limits, slot, sandbox
         self.scratch = Path(tempfile.mkdtemp(prefix="scratch-", dir=workdir))
-        self.uid = job_uid(slot) if os.geteuid() == 0 else None
+        # A user of its own per job, inside the sandbox only: outside it, that user may not even be able to
+        # read the Python installation (e.g. one under /root).
+        self.uid = job_uid(slot) if os.geteuid() == 0 and sandbox else None
         connection = self.scratch / "kernel.json"
         write_connection_file(str(connection), transport="ipc", ip=str(self.scratch / "k"),
                               key=secrets.token_hex(16).encode())

@@ -100,11 +100,11 @@ def bwrap_command(scratch: Path, extra_binds: list[str] = ()) -> list[str]:
 def kernel_command(connection_file: Path, scratch: Path, limits: Limits, slot: int, sandbox: bool,
                    extra_binds: list[str] = ()) -> list[str]:
     """The full command line starting one student's kernel (in the sandbox unless ``sandbox`` is
-    False), with its resource limits and, when running as root, an unprivileged user id."""
+    False), with its resource limits and, when running as root in the sandbox, an unprivileged user id."""
     launcher = [sys.executable, "-m", "dlcourse.autograder.kernel.launcher",
                 "--memory-mb", str(limits.memory_mb), "--processes", str(limits.processes),
                 "--file-mb", str(limits.file_mb)]
-    if os.geteuid() == 0:
+    if os.geteuid() == 0 and sandbox:
         launcher += ["--uid", str(job_uid(slot))]
     launcher += ["--", "-f", str(connection_file)]
     return (bwrap_command(scratch, extra_binds) + ["--"] if sandbox else []) + launcher
@@ -112,7 +112,7 @@ def kernel_command(connection_file: Path, scratch: Path, limits: Limits, slot: i
 
 def protections(sandbox: bool, limits: Limits) -> list[tuple[str, bool, str]]:
     """(protection, active, how) for the report: what the grader did to contain submissions."""
-    root = os.geteuid() == 0
+    root = os.geteuid() == 0 and sandbox   # a user of its own per job needs the sandbox (see runner.Kernel)
     rows = [
         ("Hidden tests rebuilt from the instructor's source", True,
          "the student's notebook only contributes its answer cells; test cells come from solutions/"),
@@ -124,7 +124,7 @@ def protections(sandbox: bool, limits: Limits) -> list[tuple[str, bool, str]]:
         ("Memory limit (RLIMIT_AS)", True, f"{limits.memory_mb} MB address space"),
         ("Process limit (RLIMIT_NPROC)", root,
          f"{limits.processes} processes/threads"
-         + ("" if root else " (not enforced: needs root to give each kernel its own user id)")),
+         + ("" if root else " (not enforced: needs root and the sandbox to give each kernel its own user id)")),
         ("File size limit (RLIMIT_FSIZE), no core dumps", True, f"{limits.file_mb} MB per file"),
         ("Outputs capped", True, f"{limits.output_bytes} bytes per cell"),
         ("Filesystem isolation (bubblewrap)", sandbox,
@@ -134,6 +134,7 @@ def protections(sandbox: bool, limits: Limits) -> list[tuple[str, bool, str]]:
         ("Own PID namespace", sandbox, "--unshare-pid: every process of the submission dies with its kernel"
          if sandbox else "off (--no-sandbox)"),
         ("Unprivileged user id per job", root,
-         "a user id of its own per job slot and run" if root else "grader is not root: runs as the grader's user"),
+         "a user id of its own per job slot and run" if root
+         else "off: runs as the grader's user (needs root and the sandbox)"),
     ]
     return rows
