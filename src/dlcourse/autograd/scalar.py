@@ -40,43 +40,7 @@ class Value:
         """A plain number becomes a constant leaf; a Value is used as it is."""
         return other if isinstance(other, Value) else Value(other)
 
-    # --- the operations: each sets out._backward to its local chain rule -------------------------------
-    def __add__(self, other):
-        """a + b.   d/da = 1,  d/db = 1."""
-        other = Value._as_value(other)
-        out = Value(self.data + other.data, (self, other), "+")
-
-        def _backward():
-            self.grad += out.grad
-            other.grad += out.grad
-
-        out._backward = _backward
-        return out
-
-    def __mul__(self, other):
-        """a * b.   d/da = b,  d/db = a."""
-        other = Value._as_value(other)
-        out = Value(self.data * other.data, (self, other), "*")
-
-        def _backward():
-            self.grad += other.data * out.grad
-            other.grad += self.data * out.grad
-
-        out._backward = _backward
-        return out
-
-    def __pow__(self, exponent):
-        """a ** k for a constant number k.   d/da = k a^(k-1)."""
-        if not isinstance(exponent, int | float):
-            raise TypeError(f"Value ** supports int/float exponents, got {type(exponent).__name__}")
-        out = Value(self.data ** exponent, (self,), f"**{exponent}")
-
-        def _backward():
-            self.grad += exponent * self.data ** (exponent - 1) * out.grad
-
-        out._backward = _backward
-        return out
-
+    # --- the chain rule, written once for one-input and two-input operations ---------------------------
     def _unary(self, value, local_grad, op):
         """out = f(self) with df/d(self) = ``local_grad``: the pattern of every one-input operation."""
         out = Value(value, (self,), op)
@@ -86,6 +50,34 @@ class Value:
 
         out._backward = _backward
         return out
+
+    def _binary(self, other, value, grad_self, grad_other, op):
+        """out = f(self, other) with df/d(self) = ``grad_self`` and df/d(other) = ``grad_other``."""
+        out = Value(value, (self, other), op)
+
+        def _backward():
+            self.grad += grad_self * out.grad
+            other.grad += grad_other * out.grad
+
+        out._backward = _backward
+        return out
+
+    # --- the operations: each gives its value and its local derivatives -------------------------------
+    def __add__(self, other):
+        """a + b.   d/da = 1,  d/db = 1."""
+        other = Value._as_value(other)
+        return self._binary(other, self.data + other.data, 1.0, 1.0, "+")
+
+    def __mul__(self, other):
+        """a * b.   d/da = b,  d/db = a."""
+        other = Value._as_value(other)
+        return self._binary(other, self.data * other.data, other.data, self.data, "*")
+
+    def __pow__(self, exponent):
+        """a ** k for a constant number k.   d/da = k a^(k-1)."""
+        if not isinstance(exponent, int | float):
+            raise TypeError(f"Value ** supports int/float exponents, got {type(exponent).__name__}")
+        return self._unary(self.data ** exponent, exponent * self.data ** (exponent - 1), f"**{exponent}")
 
     def exp(self):
         """e^a.   d/da = e^a (the output itself)."""
