@@ -34,12 +34,10 @@ import ast
 import contextlib
 import copy
 import functools
-import html
 import io
 import json
 import os
 import random
-import re
 import shutil
 import signal
 import subprocess
@@ -50,8 +48,6 @@ import types
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 import nbformat
 import numpy as np
@@ -179,7 +175,8 @@ class _Sites(ast.NodeVisitor):
                     self.add(node, "removed keyword", lambda n, index=index: ast.Call(
                         n.func, n.args, n.keywords[:index] + n.keywords[index + 1:]))
             if len(node.args) >= 2 and not any(isinstance(a, ast.Starred) for a in node.args[:2]):
-                self.add(node, "swapped arguments", lambda n: ast.Call(n.func, [n.args[1], n.args[0], *n.args[2:]], n.keywords))
+                self.add(node, "swapped arguments",
+                         lambda n: ast.Call(n.func, [n.args[1], n.args[0], *n.args[2:]], n.keywords))
             name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
             if name in NAME_SWAPS:
                 def rename(n, new=NAME_SWAPS[name]):
@@ -197,8 +194,8 @@ class _Sites(ast.NodeVisitor):
                 elif node.args:
                     self.add(node, "in-place", lambda n: n.args[0])
                     if name == "array":
-                        self.add(node, "in-place", lambda n: ast.Call(ast.Attribute(n.func.value, "asarray", ast.Load()),
-                                                                      n.args, n.keywords))
+                        self.add(node, "in-place", lambda n: ast.Call(
+                            ast.Attribute(n.func.value, "asarray", ast.Load()), n.args, n.keywords))
         self.generic_visit(node)
 
     def visit_Assign(self, node):
@@ -211,8 +208,9 @@ class _Sites(ast.NodeVisitor):
                 self.add(node, "in-place", lambda n: ast.AugAssign(ast.Name(n.targets[0].id, ast.Store()),
                                                                    n.value.op, n.value.right))
             # y = x - m  where x is a parameter  ->  x -= m; y = x
-            elif (isinstance(target, ast.Name) and isinstance(value, ast.BinOp) and isinstance(value.op, AUG_OPERATORS)
-                  and isinstance(value.left, ast.Name) and any(value.left.id in _parameters(f) for f in self.functions)):
+            elif (isinstance(target, ast.Name) and isinstance(value, ast.BinOp)
+                  and isinstance(value.op, AUG_OPERATORS) and isinstance(value.left, ast.Name)
+                  and any(value.left.id in _parameters(f) for f in self.functions)):
                 self.add(node, "in-place", lambda n: [
                     ast.AugAssign(ast.Name(n.value.left.id, ast.Store()), n.value.op, n.value.right),
                     ast.Assign([n.targets[0]], ast.Name(n.value.left.id, ast.Load()))])
@@ -649,7 +647,8 @@ def differential(solution_ns: dict, mutant_ns: dict, calls: list[Call], seed: in
             name = call.owner + (f".{call.method}" if call.method else "")
             if got[0] != expected[0]:
                 what = {"timeout": "ran too long", "raised": f"raised {got[-1]}"}.get(got[0], "returned")
-                return f"{name} ({label}): {what} where the solution {'raised ' + expected[1] if expected[0] == 'raised' else 'returned'}"
+                solution = "raised " + expected[1] if expected[0] == "raised" else "returned"
+                return f"{name} ({label}): {what} where the solution {solution}"
             if got[0] == "raised":
                 if got[1] != expected[1]:
                     return f"{name} ({label}): raised {got[1]}, the solution {expected[1]}"
@@ -692,18 +691,17 @@ def grade(slug: str, submissions: dict[str, nbformat.NotebookNode], work: Path, 
                            f"{run.stdout[-3000:]}\n{run.stderr[-3000:]}\n"
                            "Where the instructor's grader cannot run, --grader nbgrader grades with plain nbgrader.")
     import csv
+    lost: dict[str, list[str]] = {}
+    with open(out / "parts.csv") as handle:        # one row per student and test cell
+        for part in csv.DictReader(handle):
+            if float(part["points"]) < float(part["max_points"]):
+                lost.setdefault(part["student_id"], []).append(part["test"])
     results = {}
     with open(grades_csv) as handle:
         for row in csv.DictReader(handle):
-            lost = []
-            page = out / "feedback" / row["student_id"] / f"{slug}.html"
-            if page.exists():
-                for test_id, points, maximum in re.findall(
-                        r"<tr><td>([^<]+)</td><td class='[^']*'>[^<]*</td><td>([\d.]+) / ([\d.]+)</td>", page.read_text()):
-                    if float(points) < float(maximum):
-                        lost.append(html.unescape(test_id))
             results[row["student_id"]] = {"score": float(row["score"]), "max_score": float(row["max_score"]),
-                                          "status": row["status"], "reason": row["reason"], "lost": lost}
+                                          "status": row["status"], "reason": row["reason"],
+                                          "lost": lost.get(row["student_id"], [])}
     return results
 
 
@@ -876,13 +874,15 @@ def run_chapter(slug: str, per_cell: int | None, seed: int, jobs: int, grade_equ
         killed = result["score"] < result["max_score"]
         if outcome.verdict == "equivalent":
             if killed:       # it lost points, so it was not equivalent: the battery missed a difference
-                outcome.verdict, outcome.difference = "killed", "lost points although the differential check found no difference"
+                outcome.verdict = "killed"
+                outcome.difference = "lost points although the differential check found no difference"
         else:
             outcome.verdict = "killed" if killed else "survived"
     changing = [o for o in outcomes if o.verdict in ("killed", "survived")]
     killed = [o for o in changing if o.verdict == "killed"]
     summary = {
-        "slug": slug, "grader": grader, "seed": seed, "per_cell": per_cell, "seconds": round(time.perf_counter() - start, 1),
+        "slug": slug, "grader": grader, "seed": seed, "per_cell": per_cell,
+        "seconds": round(time.perf_counter() - start, 1),
         "generated": len(outcomes), "equivalent": sum(o.verdict == "equivalent" for o in outcomes),
         "negligible": sum(o.verdict == "negligible" for o in outcomes),
         "behaviour_changing": len(changing), "killed": len(killed),
@@ -904,18 +904,23 @@ def run_chapter(slug: str, per_cell: int | None, seed: int, jobs: int, grade_equ
 
 def print_summary(summary: dict) -> None:
     rate = f"{100 * summary['kill_rate']:.1f} %" if summary["kill_rate"] is not None else "-"
-    print(f"\n{summary['slug']} (graded with {summary['grader']}): {summary['generated']} mutants, {summary['equivalent']} equivalent, "
+    print(f"\n{summary['slug']} (graded with {summary['grader']}): {summary['generated']} mutants, "
+          f"{summary['equivalent']} equivalent, "
           f"{summary['negligible']} negligible, "
           f"{summary['behaviour_changing']} behaviour-changing, {summary['killed']} killed ({rate}); "
           f"{summary['seconds']:.0f} s")
     print(f"  {'answer cell':28} {'mutants':>7} {'equiv.':>7} {'neglig.':>7} {'killed':>7} {'survived':>8}")
     for cell, c in summary["per_cell_counts"].items():
-        print(f"  {cell:28} {c['generated']:7d} {c['equivalent']:7d} {c['negligible']:7d} {c['killed']:7d} {c['survived']:8d}")
+        print(f"  {cell:28} {c['generated']:7d} {c['equivalent']:7d} {c['negligible']:7d} {c['killed']:7d} "
+              f"{c['survived']:8d}")
     for s in summary["survivors"]:
         print(f"  SURVIVES  {s['cell']}:{s['line']}  [{s['kind']}]  {s['mutation']}  ({s['difference']})")
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Cells run in this process while calls are recorded: their plots must not look for a screen. (Set
+    # here, not at import: the tests import this module, and every kernel they start would inherit it.)
+    os.environ.setdefault("MPLBACKEND", "Agg")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("slugs", nargs="*", help="chapters (default: every chapter with an exercise)")
     parser.add_argument("--per-cell", type=int, default=25, help="mutants sampled per answer cell (default 25)")

@@ -94,6 +94,9 @@ def _execute_in_parallel(cache_path: Path, notebooks: list[Path], timeout: int) 
     from jupyter_cache.executors.utils import create_cache_bundle, single_nb_execution
 
     cache = get_cache(str(cache_path))
+    # Kernels inherit this process's environment: a non-interactive backend set by another module
+    # would silently drop every figure from the site.
+    os.environ.pop("MPLBACKEND", None)
     todo = []
     for path in notebooks:
         cache.add_nb_to_project(str(path))

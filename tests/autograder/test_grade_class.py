@@ -241,7 +241,7 @@ def part_state(graded, name, test_id):
     import re
 
     page = (graded[2] / "feedback" / name / f"{SLUG}.html").read_text()
-    return re.search(rf"<td>{re.escape(test_id)}</td><td class='[^']*'>([^<]*)</td>", page).group(1)
+    return re.search(rf"<small>{re.escape(test_id)}</small></td><td class='[^']*'>([^<]*)</td>", page).group(1)
 
 
 def score(graded, name):

@@ -51,10 +51,13 @@ def test_bed_of_nails_puts_each_value_in_the_top_left_corner():
 def test_occlusion_of_a_linear_score_is_the_hidden_weighted_sum():
     rng = np.random.default_rng(1)
     weights, image = rng.normal(size=(2, 1, 5, 6)), rng.normal(size=(1, 5, 6))
-    score = lambda batch: np.einsum("bchw,kchw->bk", batch, weights)
+    def score(batch):
+        return np.einsum("bchw,kchw->bk", batch, weights)
+
     saliency = cnn.occlusion_saliency(score, image, target=1, patch_size=2, stride=2, fill=0.5, batch_size=4)
     assert saliency.shape == (2, 3)
-    expected = [[np.sum((weights[1] * (image - 0.5))[:, 2 * i:2 * i + 2, 2 * j:2 * j + 2]) for j in range(3)] for i in range(2)]
+    occluded = weights[1] * (image - 0.5)
+    expected = [[np.sum(occluded[:, 2 * i:2 * i + 2, 2 * j:2 * j + 2]) for j in range(3)] for i in range(2)]
     np.testing.assert_allclose(saliency, expected, rtol=1e-12)
 
 
