@@ -92,7 +92,7 @@ def time_nbgrader(students: dict, work: Path) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--chapter", default=SLUG, help="chapter slug (default 02-neuron)")
+    parser.add_argument("--chapter", default="02-neuron", help="chapter slug (default 02-neuron)")
     parser.add_argument("--count", type=int, default=60, help="submissions (default 60)")
     parser.add_argument("--jobs", type=int, default=2, help="parallel jobs of dlcourse grade (default 2)")
     args = parser.parse_args()

@@ -449,7 +449,7 @@ def record_calls(solution, max_calls: int = 16) -> dict[str, list[Call]]:
         if meta.get("grade"):
             import matplotlib.pyplot as plt
             plt.close("all")
-    return {key: _diverse(recorded, max_calls) for key, recorded in calls.items()}
+    return {key: _diverse(recorded, max_calls) for key, recorded in list(calls.items())}
 
 
 def _signature(call: Call) -> str:

@@ -207,3 +207,29 @@ def test_committed_exercise_leaks_no_solution_or_hidden_test(slug):
                 assert line.strip() not in released_sources, f"solution line leaked: {line.strip()!r}"
     assert all(not c.get("outputs") for c in release.cells if c.cell_type == "code"), "release has outputs"
     assert set(cells_by_grade_id(release)) == set(cells_by_grade_id(solution))
+
+
+@pytest.mark.parametrize("slug", CHAPTERS)
+def test_every_part_links_the_lesson_section_that_teaches_it(slug):
+    """The feedback of a failed part sends the student to this link, and the exercise page shows it."""
+    import json
+
+    from myst_parser.mdit_to_docutils.base import default_slugify
+
+    from dlcourse.autograder.assemble import load_assignment
+
+    assignment = load_assignment(ROOT, slug)
+    missing = [t.grade_id for t in assignment.tests if t.grade_id not in assignment.lessons]
+    assert not missing, f"parts without a '*Lesson:* [section](../../book/...ipynb#anchor)' link: {missing}"
+    for grade_id, lesson in assignment.lessons.items():
+        path = ROOT / lesson.path
+        assert path.is_file(), f"{grade_id} links {lesson.path}, which does not exist"
+        headings = set()
+        for cell in json.loads(path.read_text())["cells"]:
+            if cell["cell_type"] == "markdown":
+                for line in "".join(cell["source"]).splitlines():
+                    if line.startswith(("# ", "## ", "### ")):
+                        headings.add("#" + default_slugify(line.lstrip("#").strip()))
+        assert not lesson.anchor or lesson.anchor in headings, (
+            f"{grade_id} links {lesson.path}{lesson.anchor}, but that lesson has no such heading "
+            f"(its anchors: {sorted(headings)})")

@@ -117,25 +117,33 @@ def _imports(source: str) -> tuple[list[str], list[str]]:
     return lines, modules
 
 
+#: A lock target as test cells write them: "numpy.linalg.lstsq", "scipy.special.*", "family:softmax".
+LOCK_TARGET = re.compile(r"family:[\w-]+|[A-Za-z_]\w*(?:\.\w+)*\.(?:\w+|\*)")
+
+
 def _locked_modules(source: str) -> list[str]:
-    """Modules named in the ``forbid("package.module.function", ...)`` calls of a test cell.
+    """Modules a test cell locks: every string in it that reads as a lock target (they are passed to
+    ``forbid`` directly or through a tuple), resolved by :func:`dlcourse.grading.locked_modules`.
 
     They are imported (and their state recorded) when the kernel starts, so a lock resolves the
     genuine function and the import time is not charged to a student's cell.
     """
-    modules = []
+    from dlcourse.grading import locked_modules
+
+    if "forbid(" not in source:
+        return []
     try:
         tree = ast.parse(source)
     except SyntaxError:
-        return modules
+        return []
+    modules = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "forbid":
-            for arg in node.args:
-                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                    parts = arg.value.rstrip(".*").split(".")
-                    if re.fullmatch(r"[A-Za-z_][\w.]*", ".".join(parts)):
-                        modules.append(".".join(parts[:-1]) if len(parts) > 1 else parts[0])
-    return modules
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and LOCK_TARGET.fullmatch(node.value):
+            try:
+                modules += locked_modules([node.value])
+            except (ValueError, ImportError):  # not a lock target after all (or an unknown family)
+                continue
+    return list(dict.fromkeys(modules))
 
 
 def datasets_read(sources: list[str], declared: list[str] | None = None) -> list[str]:

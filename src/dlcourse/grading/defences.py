@@ -211,7 +211,8 @@ def assert_argument_changes_result(function, arguments: dict, argument: str, val
     if _same(before, after, 0.0, 0.0):
         extra = f" {why}" if why else ""
         raise AssertionError(f"{name} returned exactly the same with {argument}={value!r:.40} as with "
-                             f"{argument}={arguments[argument]!r:.40}: the argument `{argument}` seems to be ignored.{extra}")
+                             f"{argument}={arguments[argument]!r:.40}: the argument `{argument}` seems to be "
+                             f"ignored.{extra}")
 
 
 def assert_same_steps(actual_steps, expected_steps, name: str = "training", rtol: float = 1e-6,
@@ -228,9 +229,11 @@ def assert_same_steps(actual_steps, expected_steps, name: str = "training", rtol
         raise AssertionError(f"{name}: expected {len(expected_steps)} {what}s, got {len(actual_steps)}")
     for step, (actual, expected) in enumerate(zip(actual_steps, expected_steps)):
         expected_parts = expected if isinstance(expected, (tuple, list)) else (expected,)
-        actual_parts = actual if isinstance(actual, (tuple, list)) and isinstance(expected, (tuple, list)) else (actual,)
+        both_tuples = isinstance(actual, (tuple, list)) and isinstance(expected, (tuple, list))
+        actual_parts = actual if both_tuples else (actual,)
         if len(actual_parts) != len(expected_parts):
-            raise AssertionError(f"{name}, {what} {step}: expected {len(expected_parts)} values, got {len(actual_parts)}")
+            raise AssertionError(f"{name}, {what} {step}: expected {len(expected_parts)} values, "
+                                 f"got {len(actual_parts)}")
         for index, (got, want) in enumerate(zip(actual_parts, expected_parts)):
             label = f"{name}, {what} {step}" + (f" (value {index + 1})" if len(expected_parts) > 1 else "")
             try:

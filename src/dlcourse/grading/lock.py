@@ -163,7 +163,7 @@ def _import(name: str, only_loaded: bool = False):
         return None
     try:
         return importlib.import_module(name)
-    except Exception:  # not installed, or a package that fails to import here: nothing to lock
+    except Exception:  # noqa: BLE001 - not installed, or a package that fails to import here: nothing to lock
         return None
 
 
@@ -209,7 +209,7 @@ def _raising_code(target: str, function: types.FunctionType) -> types.CodeType:
         + "    return locked\n"
     )
     namespace: dict = {}
-    exec(compile(source, f"<locked {target}>", "exec"), namespace)
+    exec(compile(source, f"<locked {target}>", "exec"), namespace)  # noqa: S102 - the lock's own stand-in
     return namespace["_outer"]().__code__.replace(co_name=function.__code__.co_name)
 
 
@@ -331,7 +331,8 @@ def _replace_references(originals: dict, locks: _Locks):
                     stack.append((item, depth + 1))
             for attribute in ("__defaults__", "__kwdefaults__"):
                 defaults = getattr(value, attribute)
-                if defaults and any(is_locked(item) for item in (defaults.values() if isinstance(defaults, dict) else defaults)):
+                items = defaults.values() if isinstance(defaults, dict) else defaults
+                if defaults and any(is_locked(item) for item in items):
                     locks.undo.append(functools.partial(setattr, value, attribute, defaults))
                     replaced = ({k: originals_locked(originals, v) if is_locked(v) else v for k, v in defaults.items()}
                                 if isinstance(defaults, dict) else
