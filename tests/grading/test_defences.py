@@ -255,8 +255,8 @@ def test_a_variation_that_changes_nothing_is_an_error_of_the_test():
 def test_training_runs_are_compared_step_by_step_and_the_first_difference_is_named():
     expected = [(1.0, np.array([0.5])), (0.5, np.array([0.25])), (0.25, np.array([0.125]))]
     assert_same_steps([(1.0, [0.5]), (0.5, [0.25]), (0.25, [0.125])], expected, "gradient descent")
-    expected = r"first 1 steps match the reference; gradient descent, step 1 \(value 2\)"
-    with pytest.raises(AssertionError, match=expected):
+    message = r"first 1 steps match the reference; gradient descent, step 1 \(value 2\)"
+    with pytest.raises(AssertionError, match=message):
         assert_same_steps([(1.0, [0.5]), (0.5, [0.3]), (0.25, [0.125])], expected, "gradient descent")
     with pytest.raises(AssertionError, match="expected 3 steps, got 2"):
         assert_same_steps(expected[:2], expected, "gradient descent")
