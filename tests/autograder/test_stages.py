@@ -242,3 +242,11 @@ def _course_copy(tmp_path: Path) -> Path:
 def test_step_is_a_value():
     assert Step("test", "pass", "t", 1.0) == Step("test", "pass", "t", 1.0)
     json.dumps([Step("setup", "x").kind])
+
+
+def test_feedback_links_the_repository_notebook_when_no_website_is_configured(tmp_path):
+    from dlcourse.autograder.cli import _site_url
+
+    (tmp_path / "_config.yml").write_text("repository:\n  url: https://example.org/uni/dl\n  branch: spring\n")
+    assert _site_url(tmp_path, None) == "https://example.org/uni/dl/blob/spring"
+    assert _site_url(tmp_path, "https://course.example.org") == "https://course.example.org"

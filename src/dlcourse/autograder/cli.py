@@ -117,7 +117,8 @@ def canary(run: GradingRun, jobs: int) -> tuple[list[str], float]:
 
 
 def _site_url(course: Path, given: str | None) -> str | None:
-    """Where the published lessons are, for the feedback's links: --site-url, else _config.yml's html.baseurl."""
+    """Where the feedback's lesson links point: --site-url, else _config.yml's html.baseurl (the
+    published website), else the lesson notebooks in the course repository (repository.url)."""
     if given:
         return given
     try:
@@ -126,7 +127,11 @@ def _site_url(course: Path, given: str | None) -> str | None:
         config = yaml.safe_load((course / "_config.yml").read_text()) or {}
     except (OSError, ValueError, ImportError):
         return None
-    return (config.get("html") or {}).get("baseurl") or None
+    site = (config.get("html") or {}).get("baseurl")
+    repository = config.get("repository") or {}
+    if not site and repository.get("url"):
+        site = f"{repository['url'].rstrip('/')}/blob/{repository.get('branch') or 'main'}"
+    return site or None
 
 
 def grade(args: argparse.Namespace) -> int:

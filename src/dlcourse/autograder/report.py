@@ -83,15 +83,20 @@ def _page(title: str, body: str) -> str:
 
 
 def lesson_link(lesson, site_url: str | None) -> str:
-    """HTML naming the lesson a part comes from, linked to the published page when the site is known."""
+    """HTML naming the lesson section a part comes from, linked to the published page when the
+    site is known (a ``.../blob/...`` repository address links the notebook itself instead)."""
     e = html.escape
     if lesson is None:
         return ""
-    name = f"{lesson.title} ({lesson.path.removeprefix('book/').removesuffix('.ipynb').removesuffix('.md')})"
+    where = lesson.path.removeprefix("book/").removesuffix(".ipynb").removesuffix(".md")
+    text = f"Revise \u201c{e(lesson.title)}\u201d in the lesson {e(where)}"
     if not site_url:
-        return f"Revise: {e(name)}{e(lesson.anchor)}"
-    page = re.sub(r"\.(ipynb|md)$", ".html", lesson.path)
-    return f"Revise: <a href='{e(site_url.rstrip('/') + '/' + page + lesson.anchor)}'>{e(lesson.title)}</a>"
+        return text + "."
+    if "/blob/" in site_url:
+        url = site_url.rstrip("/") + "/" + lesson.path
+    else:
+        url = site_url.rstrip("/") + "/" + re.sub(r"\.(ipynb|md)$", ".html", lesson.path) + lesson.anchor
+    return f"<a href='{e(url)}'>{text}</a>."
 
 
 def write_feedback(grade: Grade, assignment: Assignment, folder: Path, site_url: str | None = None) -> Path:
