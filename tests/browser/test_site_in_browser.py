@@ -103,14 +103,15 @@ class Visit:
         self.page.on("response", lambda response: response.status >= 400 and self.failed.append(
             f"{response.url}: HTTP {response.status}"))
         self.page.goto(base_url + path, wait_until="load")
-        for attempt in range(3):  # a redirect page (the site's index.html) navigates away once loaded
+        for attempt in range(6):  # a redirect page (the site's index.html) navigates away once loaded
             try:
                 self.page.evaluate(SETTLED)
                 self.facts = self.page.evaluate(PAGE_FACTS)
                 break
             except sync_api.Error as error:
-                if "context was destroyed" not in str(error) or attempt == 2:
+                if "context was destroyed" not in str(error) or attempt == 5:
                     raise
+                self.page.wait_for_timeout(250)  # the "load" of the old page may still be current
                 self.page.wait_for_load_state("load")
 
     def close(self):
