@@ -23,6 +23,8 @@ The defences, one module each:
 * :mod:`dlcourse.grading.defences`: ``call_unchanged`` (inputs left unchanged),
   ``assert_each_argument_matters`` and ``assert_argument_changes_result`` (no ignored
   parameters), ``assert_same_steps`` (training compared step by step with a reference);
+* :mod:`dlcourse.grading.partial`: ``Checks``, partial credit: weighted named checks that keep
+  going after a failure, the cell's result the points earned (nbgrader's convention);
 * :mod:`dlcourse.grading.edge_cases`: seeded generators of integer, float32, mixed-scale, huge,
   single-sample, constant and zero inputs.
 """
@@ -33,10 +35,14 @@ from dlcourse.grading.defences import (assert_argument_changes_result, assert_ea
 from dlcourse.grading.edge_cases import (array_cases, constant_feature, float32_array, huge_logits,
                                          integer_array, logit_cases, mixed_scale_rows, one_and_two_dimensional,
                                          scalar_cases, single_sample)
+from dlcourse.grading.partial import CHECKS_MIME_TYPE, CheckResult, Checks, read_checks
 from dlcourse.grading.lock import FAMILIES, ReferenceLockedError, forbid, locked_modules
 from dlcourse.grading.source_scan import answer_source, assert_source_avoids, source_problems
 
 __all__ = [
+    "CHECKS_MIME_TYPE",
+    "CheckResult",
+    "Checks",
     "FAMILIES",
     "ReferenceLockedError",
     "answer_source",
@@ -59,6 +65,7 @@ __all__ = [
     "logit_cases",
     "mixed_scale_rows",
     "one_and_two_dimensional",
+    "read_checks",
     "scalar_cases",
     "single_sample",
     "source_problems",
