@@ -1,0 +1,159 @@
+"""Layer normalisation and the Transformer encoder block, with PyTorch's names and parameter layout.
+
+``TransformerEncoderLayer`` is self-attention then a two-layer feed-forward network, each wrapped in
+a residual connection and a ``LayerNorm``: after the sum (``norm_first=False``, the 2017 paper's
+"post-norm") or before the sub-layer (``norm_first=True``, "pre-norm", which trains deep stacks
+without warm-up). Its ``state_dict`` loads into ``torch.nn.TransformerEncoderLayer`` unchanged.
+"""
+
+import math
+import numbers
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from .attention import MultiheadAttention
+from .layers import Dropout, Linear
+from .module import Module, Parameter
+
+
+class Erf(Function):
+    """y = erf(x).  dy/dx = 2 / sqrt(pi) exp(-x^2).  (A primitive: GELU needs it and NumPy lacks it.)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        from scipy.special import erf  # SciPy comes with scikit-learn, a dependency of the course
+
+        ctx.save_for_backward(x)
+        return erf(x).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return (grad * (2.0 / math.sqrt(math.pi)) * np.exp(-x * x),)
+
+
+def gelu(x):
+    """GELU(x) = x Phi(x) = x (1 + erf(x / sqrt 2)) / 2, the exact form (torch's approximate='none')."""
+    return x * 0.5 * (Erf.apply(x * (1.0 / math.sqrt(2.0))) + 1.0)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalise over the last ``len(normalized_shape)`` dimensions of each sample with the sample's own
+    mean and (biased) variance, then scale by ``weight`` and shift by ``bias`` elementwise."""
+    normalized_shape = tuple(normalized_shape)
+    if tuple(input.shape[-len(normalized_shape):]) != normalized_shape:
+        raise ValueError(f"layer_norm: the input's last dimensions {tuple(input.shape)} do not end in "
+                         f"normalized_shape {normalized_shape}")
+    dims = tuple(range(input.ndim - len(normalized_shape), input.ndim))
+    centred = input - input.mean(dims, keepdim=True)
+    variance = (centred * centred).mean(dims, keepdim=True)
+    out = centred / (variance + eps).sqrt()
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+class LayerNorm(Module):
+    """y = (x - mean) / sqrt(var + eps) * weight + bias, statistics over the last dimensions of each sample.
+
+    Unlike batch norm it needs no batch and behaves the same in training and evaluation, which is
+    why sequence models use it: every position of every sequence is normalised on its own.
+
+    Args:
+        normalized_shape: the trailing shape to normalise over (an int for the last dimension).
+        eps: added to the variance for stability.
+        elementwise_affine: learn ``weight`` (init 1) and ``bias`` (init 0) of shape normalized_shape.
+        bias: learn the bias too (only with elementwise_affine).
+    """
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True):
+        super().__init__()
+        if isinstance(normalized_shape, numbers.Integral):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape, self.eps, self.elementwise_affine = tuple(normalized_shape), eps, elementwise_affine
+        self.weight = Parameter(np.ones(self.normalized_shape, dtype=np.float32)) if elementwise_affine else None
+        affine_bias = elementwise_affine and bias
+        self.bias = Parameter(np.zeros(self.normalized_shape, dtype=np.float32)) if affine_bias else None
+
+    def forward(self, input):
+        return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+
+_ACTIVATIONS = {"relu": lambda x: x.relu(), "gelu": gelu}
+
+
+class TransformerEncoderLayer(Module):
+    """One Transformer encoder block: self-attention and a feed-forward network, each with a residual
+    connection, dropout and layer normalisation.
+
+    Post-norm (default): x = norm1(x + SA(x)); x = norm2(x + FF(x)).
+    Pre-norm (norm_first=True): x = x + SA(norm1(x)); x = x + FF(norm2(x)).
+    FF(x) = linear2(dropout(activation(linear1(x)))).
+
+    Args: as ``torch.nn.TransformerEncoderLayer``: d_model, nhead, dim_feedforward=2048, dropout=0.1,
+        activation ("relu", "gelu" or a callable), layer_norm_eps=1e-5, batch_first=False, norm_first=False,
+        bias=True.
+    Shape: src (S, N, d_model), or (N, S, d_model) with batch_first; src_mask (S, S) boolean (True = may
+        not attend) or additive; src_key_padding_mask (N, S) boolean (True = padding). Output like src.
+    """
+
+    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
+                 batch_first=False, norm_first=False, bias=True):
+        super().__init__()
+        if isinstance(activation, str):
+            if activation not in _ACTIVATIONS:
+                raise ValueError(f"activation should be 'relu' or 'gelu' (or a callable), got {activation!r}")
+            activation = _ACTIVATIONS[activation]
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias)
+        self.norm_first = norm_first
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
+        self.dropout1, self.dropout2 = Dropout(dropout), Dropout(dropout)
+        self.activation = activation
+        self.batch_first = batch_first
+
+    def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+        if is_causal and src_mask is None:
+            length = src.shape[1] if self.batch_first else src.shape[0]
+            src_mask = np.triu(np.ones((length, length), dtype=bool), 1)
+        x = src
+        if self.norm_first:
+            x = x + self._self_attention(self.norm1(x), src_mask, src_key_padding_mask)
+            return x + self._feed_forward(self.norm2(x))
+        x = self.norm1(x + self._self_attention(x, src_mask, src_key_padding_mask))
+        return self.norm2(x + self._feed_forward(x))
+
+    def _self_attention(self, x, attn_mask, key_padding_mask):
+        out, _ = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False)
+        return self.dropout1(out)
+
+    def _feed_forward(self, x):
+        return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+
+
+def causal_mask(size):
+    """The (size, size) boolean mask that stops position i attending to any j > i (True = blocked),
+    the form ``torch.nn.Transformer.generate_square_subsequent_mask`` gives as -inf/0."""
+    return np.triu(np.ones((size, size), dtype=bool), 1)
+
+
+def sinusoidal_positional_encoding(length, d_model):
+    """The Transformer paper's fixed position codes, (length, d_model): PE[t, 2i] = sin(t / 10000^(2i/d)),
+    PE[t, 2i+1] = cos(t / 10000^(2i/d)); nearby positions get similar codes, and PE[t + k] is a linear
+    function of PE[t] for every offset k."""
+    positions = np.arange(length)[:, None]
+    frequencies = np.exp(-math.log(10000.0) * np.arange(0, d_model, 2) / d_model)
+    code = np.zeros((length, d_model))
+    code[:, 0::2] = np.sin(positions * frequencies)
+    code[:, 1::2] = np.cos(positions * frequencies[: d_model // 2])
+    return Tensor(code.astype(np.float32))
