@@ -376,13 +376,20 @@ def time_limit(seconds: float):
         signal.signal(signal.SIGALRM, previous)
 
 
-def _exec(code: str, label: str, namespace: dict) -> None:
+def _exec(code: str, label: str, namespace: dict):
     """Run a cell's code the way a kernel does, its lines kept in linecache so that
-    ``inspect.getsource`` (and the graders' source scans) can read the functions it defines."""
+    ``inspect.getsource`` (and the graders' source scans) can read the functions it defines.
+    Returns the value of the cell's last line when it is an expression (the cell's result, e.g. a
+    test cell's ``checks.score()``), else None."""
     import linecache
     filename = f"<cell {label} {abs(hash(code)):x}>"
     linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
-    exec(compile(code, filename, "exec"), namespace)
+    tree = ast.parse(code, filename)
+    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    exec(compile(tree, filename, "exec"), namespace)
+    if last is not None:
+        return eval(compile(ast.Expression(last.value), filename, "eval"), namespace)  # noqa: S307 - the cell's own code
+    return None
 
 
 def _program_cells(solution) -> list[tuple[str | None, str]]:
@@ -753,8 +760,11 @@ def grade_with_nbgrader(slug: str, submissions: dict[str, nbformat.NotebookNode]
 
 
 def _direct_one(task):
-    """Run a solution notebook with one answer cell replaced, in this (forked) process: the test
-    cells whose code raised lost their points."""
+    """Run a solution notebook with one answer cell replaced, in this (forked) process: a test cell
+    whose code raised lost its points; one that returned a number as its result (partial credit,
+    ``checks.score()``) earned that number, by nbgrader's rule as ``dlcourse grade`` applies it."""
+    from dlcourse.autograder.scoring import cell_score
+
     solution, grade_id, source, seconds = task
     lost, messages, score, maximum = [], [], 0.0, 0.0
     saved, notebook = sys.modules["__main__"], types.ModuleType("__main__")
@@ -771,8 +781,15 @@ def _direct_one(task):
             try:
                 with time_limit(seconds), warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
                     warnings.simplefilter("ignore")
-                    _exec(code, str(meta.get("grade_id")), namespace)
-                score += points
+                    value = _exec(code, str(meta.get("grade_id")), namespace)
+                if points:
+                    result = [] if value is None else [{"output_type": "execute_result", "execution_count": None,
+                                                        "metadata": {}, "data": {"text/plain": repr(value)}}]
+                    earned = cell_score(code, result, points)
+                    score += earned
+                    if earned < points:
+                        lost.append(meta["grade_id"])
+                        messages.append(f"{meta['grade_id']}: {earned:g} of {points:g} points")
             except BaseException as error:  # noqa: BLE001 - whatever the cell raised, it lost its points
                 if points:
                     lost.append(meta["grade_id"])

@@ -124,3 +124,28 @@ def test_methods_are_replayed_from_the_recorded_state():
     assert difference is not None and "state" in difference
     same_thing = layer.replace("return self.factor * self.cached", "return self.cached * self.factor")
     assert mutation.differential(namespace(layer), namespace(same_thing), [call], seed=0) is None
+
+
+def _notebook(answer: str) -> object:
+    """A two-part exercise: an answer cell, then a test cell of two weighted checks (3 points)."""
+    import nbformat
+
+    def meta(**fields):
+        return {"nbgrader": {"schema_version": 3, "locked": False, "solution": False, "grade": False, **fields}}
+    test = ("from dlcourse.grading import Checks\nchecks = Checks(3)\nassert double(1) == 2, 'double(1)'\n"
+            "with checks('positive', 2):\n    assert double(3) == 6\nwith checks('negative', 1):\n"
+            "    assert double(-3) == -6, 'double(-3)'\nchecks.score()")
+    return nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell(answer, metadata=meta(solution=True, grade_id="double")),
+        nbformat.v4.new_code_cell(test, metadata=meta(grade=True, locked=True, grade_id="test-double", points=3))])
+
+
+@pytest.mark.parametrize("answer, score", [
+    ("def double(x):\n    return 2 * x", 3.0),
+    ("def double(x):\n    return 2 * abs(x)", 2.0),          # a partial score is lost points
+    ("def double(x):\n    return 2", 0.0)])                  # fails the gate: the cell raises
+def test_the_direct_grader_counts_a_partial_score_as_lost_points(answer, score):
+    notebook = _notebook("def double(x):\n    return 2 * x")
+    result = mutation._direct_one((notebook, "double", answer, 30.0))
+    assert (result["score"], result["max_score"]) == (score, 3.0)
+    assert result["lost"] == ([] if score == 3.0 else ["test-double"])

@@ -3,7 +3,8 @@
 ``dlcourse grade ASSIGNMENT SUBMISSIONS --out DIR`` grades every student's notebook of a chapter's
 exercise with the hidden tests of the course's solution notebook, in parallel, each in its own
 sandboxed kernel under time and memory limits, and writes DIR/grades.csv, DIR/parts.csv (every
-test cell of every student), DIR/feedback/<student>/<slug>.html, DIR/report.html and
+test cell of every student, its points partial when some of its named checks failed), DIR/checks.csv
+(every named check of every student), DIR/feedback/<student>/<slug>.html, DIR/report.html and
 DIR/written/<slug>.{csv,html} (the written answers to mark by hand). Before anyone is graded, the
 data the assignment reads is verified and the canary runs: the instructor's solution must score
 full marks and the untouched exercise 0 in the same sandbox, or nothing is graded. Exit status: 0
@@ -24,7 +25,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dlcourse.autograder.assemble import (Assignment, Step, build_program, load_assignment, solution_program,
@@ -32,9 +33,10 @@ from dlcourse.autograder.assemble import (Assignment, Step, build_program, load_
 from dlcourse.autograder.datasets import DataUnavailable, StagedData, stage
 from dlcourse.autograder.intake import LMS_PATTERNS, Submission, UnsafeArchive, collect
 from dlcourse.autograder.lms import FORMATS, write_export
-from dlcourse.autograder.report import (Grade, Part, safe_message, write_csv, write_feedback, write_parts_csv,
-                                       write_report)
-from dlcourse.autograder.runner import run_program
+from dlcourse.autograder.report import (Grade, Part, safe_message, write_checks_csv, write_csv, write_feedback,
+                                       write_parts_csv, write_report)
+from dlcourse.autograder.runner import CellResult, run_program
+from dlcourse.autograder.scoring import cell_checks, cell_score
 from dlcourse.autograder.sandbox import MAX_JOBS, Limits, bwrap_path, protections
 from dlcourse.autograder.status import PartState, Status
 from dlcourse.autograder.written import MarksError, read_marks, write_sheets
@@ -65,13 +67,29 @@ def grade_program(student_id: str, steps: list[Step], notes: list[str], run: Gra
         if cell is None:
             parts.append(Part(test.grade_id, 0.0, test.points, PartState.NOT_RUN,
                               "not run: the grading stopped before it"))
-        elif cell.ok:
-            parts.append(Part(test.grade_id, test.points, test.points, PartState.PASSED))
         else:
-            parts.append(Part(test.grade_id, 0.0, test.points, PartState.FAILED, safe_message(cell.error, secrets)))
+            parts.append(score_part(test, cell, secrets))
     reason = "; ".join([safe_message(result.reason, secrets)] * bool(result.reason) + notes)
     return Grade(student_id, sum(p.points for p in parts), assignment.max_score, result.status, reason,
                  result.seconds, parts)
+
+
+def score_part(test: Step, cell: CellResult, secrets: set[str]) -> Part:
+    """One executed test cell's part: its points by nbgrader's rule, its state, its checks."""
+    points = cell_score(test.source, cell.outputs, test.points, cell.ok)
+    checks = [replace(check, message=safe_message(check.message, secrets)) for check in cell_checks(cell.outputs)]
+    if not cell.ok:
+        return Part(test.grade_id, 0.0, test.points, PartState.FAILED, safe_message(cell.error, secrets), checks)
+    failed = [check for check in checks if not check.passed]
+    message = "; ".join(f"{check.name}: {check.message}" for check in failed)
+    if points >= test.points:
+        return Part(test.grade_id, points, test.points, PartState.PASSED, message, checks)
+    if not message:  # no check failed, yet points were lost: stderr, or a result that was not the checks'
+        stderr = any(o.get("name") == "stderr" for o in cell.outputs)
+        message = ("the test cell wrote to stderr (a warning or an error message), which nbgrader scores 0"
+                   if stderr else f"the test cell's result gave {points:g} of {test.points:g} points")
+    state = PartState.PARTIAL if points > 0 else PartState.FAILED
+    return Part(test.grade_id, points, test.points, state, message, checks)
 
 
 def grade_one(sub: Submission, run: GradingRun, slot: int) -> Grade:
@@ -182,6 +200,7 @@ def grade(args: argparse.Namespace) -> int:
     grades.sort(key=lambda g: g.student_id)
     write_csv(grades, out / "grades.csv")
     write_parts_csv(grades, out / "parts.csv")
+    write_checks_csv(grades, out / "checks.csv")
     feedback = out / "feedback"
     site = _site_url(course, args.site_url)
     for g in grades:

@@ -1,8 +1,11 @@
-"""The grader's outputs: grades.csv, one HTML feedback page per student, and report.html.
+"""The grader's outputs: grades.csv, parts.csv, checks.csv, one HTML feedback page per student,
+and report.html.
 
 Feedback names each test cell, its points and, when it failed, the first error message (capped);
-it never shows test code. A message that quotes a hidden test's code (a student's function can
-raise an error holding the caller's source) is withheld.
+for a test cell made of named checks (:class:`dlcourse.grading.Checks`) it lists every check with
+its points, passed or failed, and a failed check's message. It never shows test code. A message
+that quotes a hidden test's code (a student's function can raise an error holding the caller's
+source) is withheld.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pathlib import Path
 
 from dlcourse.autograder.assemble import Assignment
 from dlcourse.autograder.status import PartState, Status
+from dlcourse.grading.partial import CheckResult
 
 
 @dataclass
@@ -27,6 +31,7 @@ class Part:
     max_points: float
     state: PartState
     message: str = ""
+    checks: list[CheckResult] = field(default_factory=list)  # the cell's named checks, if it has any
 
 
 @dataclass
@@ -71,6 +76,29 @@ def write_parts_csv(grades: list[Grade], path: Path) -> None:
                 writer.writerow([g.student_id, p.grade_id, f"{p.points:g}", f"{p.max_points:g}", p.state])
 
 
+def write_checks_csv(grades: list[Grade], path: Path) -> None:
+    """checks.csv: one row per student, test cell and named check (points, passed, message)."""
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student_id", "test", "check", "points", "passed", "message"])
+        for g in grades:
+            for p in g.parts:
+                for c in p.checks:
+                    writer.writerow([g.student_id, p.grade_id, c.name, f"{c.points:g}", c.passed, c.message])
+
+
+def _checks_list(part: Part) -> str:
+    """The part's named checks as an HTML list: passed or failed, points, a failed check's message."""
+    e = html.escape
+    items = []
+    for c in part.checks:
+        state = "passed" if c.passed else "failed"
+        message = "" if c.passed else f": <code>{e(c.message)}</code>"
+        items.append(f"<li class='{state}'>{state}, {c.points if c.passed else 0:g} / {c.points:g}: "
+                     f"{e(c.name)}{message}</li>")
+    return "<ul class='checks'>" + "".join(items) + "</ul>" if items else ""
+
+
 STYLE = """<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}
 .passed{color:#176b2c}.failed{color:#a4161a}.bar{background:#3b6ea8;height:1rem;display:inline-block}
@@ -108,10 +136,12 @@ def write_feedback(grade: Grade, assignment: Assignment, folder: Path, site_url:
     rows = []
     for p in grade.parts:
         title = assignment.titles.get(p.grade_id) or p.grade_id
-        detail = ""
+        detail = _checks_list(p)       # a cell of named checks: each check, passed or failed
         if p.state != PartState.PASSED:
+            if not p.checks:           # the error that stopped the cell (or why it lost points)
+                detail = f"<code>{e(p.message)}</code>"
             revise = lesson_link(assignment.lessons.get(p.grade_id), site_url)
-            detail = f"<code>{e(p.message)}</code>" + (f"<br>{revise}" if revise else "")
+            detail += f"<br>{revise}" if revise else ""
         rows.append(f"<tr><td>{e(title)}<br><small>{e(p.grade_id)}</small></td>"
                     f"<td class='{p.state.replace(' ', '-')}'>{e(p.state)}</td>"
                     f"<td>{p.points:g} / {p.max_points:g}</td><td>{detail}</td></tr>")
@@ -144,6 +174,29 @@ def _histogram(scores: list[float], maximum: float) -> str:
             + rows + "</table>")
 
 
+def _check_rates(scored: list[Grade], assignment: Assignment) -> str:
+    """The pass rate of every named check, per part: which edge case trips the class."""
+    e = html.escape
+    rows = ""
+    for test in assignment.tests:
+        counts: dict[str, list] = {}   # check name -> [points, passed, ran]
+        for g in scored:
+            for p in g.parts:
+                if p.grade_id == test.grade_id:
+                    for c in p.checks:
+                        entry = counts.setdefault(c.name, [c.points, 0, 0])
+                        entry[1] += c.passed
+                        entry[2] += 1
+        for name, (points, passed, ran) in counts.items():
+            rows += (f"<tr><td>{e(test.grade_id)}</td><td>{e(name)}</td><td>{points:g}</td>"
+                     f"<td>{passed} / {ran}</td><td>{100 * passed / ran:.0f}%</td></tr>")
+    if not rows:
+        return ""
+    return ("<h2>Pass rate per check</h2><p>Counted over the submissions whose test cell reached its checks "
+            "(a cell that failed its visible check first runs none).</p><table><tr><th>test</th><th>check</th>"
+            "<th>points</th><th>passed</th><th>rate</th></tr>" + rows + "</table>")
+
+
 def write_report(grades: list[Grade], assignment: Assignment, path: Path, protections: list,
                  problems: list[str], settings: str) -> None:
     """report.html: histogram, pass rate per part, slowest submissions, problems, protections."""
@@ -153,14 +206,18 @@ def write_report(grades: list[Grade], assignment: Assignment, path: Path, protec
     body = (f"<p>{len(grades)} submissions; {sum(g.normal for g in grades)} graded normally; "
             f"mean score {mean} / {assignment.max_score:g}. {e(settings)}</p><h2>Scores</h2>"
             + _histogram([g.score for g in scored], assignment.max_score))
-    body += "<h2>Pass rate per part</h2><table><tr><th>test</th><th>points</th><th>passed</th><th>rate</th></tr>"
+    body += ("<h2>Pass rate per part</h2><table><tr><th>test</th><th>points</th><th>mean points</th>"
+             "<th>passed (all points)</th><th>rate</th></tr>")
     for test in assignment.tests:
         ran = [p for g in scored for p in g.parts if p.grade_id == test.grade_id]
         passed = sum(p.state == PartState.PASSED for p in ran)
         rate = f"{100 * passed / len(ran):.0f}%" if ran else "–"
-        body += (f"<tr><td>{e(test.grade_id)}</td><td>{test.points:g}</td><td>{passed} / {len(ran)}</td>"
+        mean_points = f"{statistics.mean(p.points for p in ran):.2f}" if ran else "–"
+        body += (f"<tr><td>{e(test.grade_id)}</td><td>{test.points:g}</td><td>{mean_points}</td>"
+                 f"<td>{passed} / {len(ran)}</td>"
                  f"<td>{rate}</td></tr>")
-    body += "</table><h2>Slowest submissions</h2><table><tr><th>student</th><th>seconds</th><th>status</th></tr>"
+    body += "</table>" + _check_rates(scored, assignment)
+    body += "<h2>Slowest submissions</h2><table><tr><th>student</th><th>seconds</th><th>status</th></tr>"
     for g in sorted(grades, key=lambda g: -g.seconds)[:10]:
         body += f"<tr><td>{e(g.student_id)}</td><td>{g.seconds:.1f}</td><td>{e(g.status)}</td></tr>"
     body += "</table><h2>Problems</h2>"

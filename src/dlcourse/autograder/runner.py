@@ -3,7 +3,9 @@
 The driver (this module, outside the sandbox) holds the program, hidden tests included, in memory
 and sends it cell by cell over the kernel's channels; the tests never exist as a file the student's
 code could read. A test cell passes when the kernel's ``execute_reply`` says ``ok`` and it emitted
-no error: printed text ("All tests passed!") cannot fake a pass. One kernel is started per
+no error, and it scores by nbgrader's own rule applied to the outputs the kernel sent
+(:mod:`dlcourse.autograder.scoring`): printed text ("All tests passed!") cannot fake a pass, and a
+number the cell returns as its result is its partial credit. One kernel is started per
 submission; a timeout, a dead kernel or a resource limit stops the run and keeps the results so far.
 """
 
@@ -25,11 +27,13 @@ from jupyter_client.connect import write_connection_file
 
 from dlcourse.autograder.assemble import Assignment, Step
 from dlcourse.autograder.datasets import StagedData
+from dlcourse.autograder.scoring import KEPT_DATA
 from dlcourse.autograder.status import Status
 from dlcourse.autograder.sandbox import Limits, job_uid, kernel_command
 
 MESSAGE_CHARS = 400          # an error message kept for feedback
 TOTAL_OUTPUT_BYTES = 256_000  # output kept per notebook
+MAX_OUTPUTS = 1000           # outputs kept per cell (a print in a loop makes one per line)
 
 
 @dataclass
@@ -41,6 +45,7 @@ class CellResult:
     error: str = ""           # "Name: message" of the first error, shortened
     output: str = ""          # capped text output
     seconds: float = 0.0
+    outputs: list = field(default_factory=list)  # nbformat outputs, in order (what nbgrader would store)
 
 
 @dataclass
@@ -73,8 +78,9 @@ def _kernel_env(scratch: Path) -> dict:
         "PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin",
         "HOME": str(scratch), "TMPDIR": str(scratch), "IPYTHONDIR": str(scratch / ".ipython"),
         "MPLCONFIGDIR": str(scratch / ".matplotlib"), "JUPYTER_RUNTIME_DIR": str(scratch / ".jupyter"),
+        # No PYTHONWARNINGS: the kernel shows warnings as nbgrader's kernel does, and a test cell
+        # that writes to stderr scores 0 under both graders alike.
         "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-        "PYTHONWARNINGS": "default",
     }
 
 
@@ -130,10 +136,13 @@ class Kernel:
         if time.monotonic() > deadline:
             raise CellTimeout()
 
-    def execute(self, code: str, deadline: float, output_cap: int) -> tuple[bool, str, str]:
-        """Run ``code``; return (ok, first error, capped output). Raises CellTimeout, KernelDied."""
+    def execute(self, code: str, deadline: float, output_cap: int) -> tuple[bool, str, str, list]:
+        """Run ``code``; return (ok, first error, capped output, nbformat outputs). Raises CellTimeout,
+        KernelDied. The outputs keep what scoring needs: each stream's name (its text capped), each
+        error, and of results and displays only their text and check results."""
         msg_id = self.client.execute(code, store_history=False, allow_stdin=False, stop_on_error=False)
         error, chunks, size, truncated, idle, reply = "", [], 0, False, False, None
+        outputs: list[dict] = []
         while not (idle and reply is not None):
             self._check(deadline)
             try:
@@ -147,11 +156,18 @@ class Kernel:
                     idle = True
                 elif kind == "stream":
                     text = content.get("text", "")
+                    _add_stream(outputs, content.get("name", "stdout"), text)
                 elif kind in ("execute_result", "display_data"):
-                    text = str(content.get("data", {}).get("text/plain", ""))[:output_cap] + "\n"
+                    data = content.get("data", {})
+                    text = str(data.get("text/plain", ""))[:output_cap] + "\n"
+                    kept = {k: data[k] for k in KEPT_DATA if k in data and len(str(data[k])) <= output_cap}
+                    outputs.append({"output_type": kind, "data": kept, "metadata": {}}
+                                   | ({"execution_count": None} if kind == "execute_result" else {}))
                 elif kind == "error":
                     error = error or f"{content.get('ename', 'Error')}: {content.get('evalue', '')}"
                     text = error + "\n"
+                    outputs.append({"output_type": "error", "ename": str(content.get("ename", "Error")),
+                                    "evalue": str(content.get("evalue", ""))[:MESSAGE_CHARS], "traceback": []})
                 if text and not truncated:
                     room = output_cap - size
                     if len(text) > room:
@@ -168,7 +184,7 @@ class Kernel:
                     if reply.get("status") != "ok" and not error:
                         error = f"{reply.get('ename', 'Error')}: {reply.get('evalue', '')}"
         ok = reply.get("status") == "ok" and not error
-        return ok, error[:MESSAGE_CHARS], "".join(chunks)
+        return ok, error[:MESSAGE_CHARS], "".join(chunks), _capped(outputs)
 
     def close(self) -> None:
         """Stop the kernel and every process of its sandbox; remove the scratch folder."""
@@ -188,6 +204,25 @@ class Kernel:
         if self.uid is not None:
             _kill_user(self.uid)
         shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _add_stream(outputs: list[dict], name: str, text: str) -> None:
+    """Append a stream output, merged with the previous one of the same stream (as nbclient does)."""
+    if outputs and outputs[-1]["output_type"] == "stream" and outputs[-1]["name"] == name:
+        outputs[-1]["text"] = (outputs[-1]["text"] + text)[:MESSAGE_CHARS]
+    else:
+        outputs.append({"output_type": "stream", "name": name, "text": text[:MESSAGE_CHARS]})
+
+
+def _capped(outputs: list[dict]) -> list[dict]:
+    """At most MAX_OUTPUTS outputs: beyond that, stdout text and plain displays are left out, never
+    what scores the cell (errors, stderr, results, the checks' report)."""
+    if len(outputs) <= MAX_OUTPUTS:
+        return outputs
+    def scores(o):
+        return o["output_type"] in ("error", "execute_result") or o.get("name") == "stderr" or (
+            o["output_type"] == "display_data" and len(o["data"]) > 1)
+    return [o for o in outputs if scores(o)][-MAX_OUTPUTS:]
 
 
 def _kill_user(uid: int) -> None:
@@ -234,7 +269,7 @@ def run_program(assignment: Assignment, steps: list[Step], workdir: Path, limits
     budget = TOTAL_OUTPUT_BYTES
     try:
         kernel.wait_ready(min(notebook_deadline, time.monotonic() + 60))
-        ok, error, _ = kernel.execute(guard, notebook_deadline, 2000)
+        ok, error, _, _ = kernel.execute(guard, notebook_deadline, 2000)
         if not ok:
             raise RuntimeError(f"the grader's set-up failed in the kernel: {error}")
         notebook_deadline = time.monotonic() + limits.notebook_timeout
@@ -244,9 +279,10 @@ def run_program(assignment: Assignment, steps: list[Step], workdir: Path, limits
             if step.kind == "test":
                 kernel.execute(restore, cell_deadline, 2000)
             t0 = time.monotonic()
-            ok, error, output = kernel.execute(step.source, cell_deadline, min(limits.output_bytes, budget))
+            ok, error, output, outputs = kernel.execute(step.source, cell_deadline, min(limits.output_bytes, budget))
             budget = max(budget - len(output), 1000)
-            result.cells.append(CellResult(step, ok, error, output, time.monotonic() - t0))
+            result.cells.append(CellResult(step, ok, error, output, time.monotonic() - t0,
+                                           outputs if step.kind == "test" else []))
             limit = _classify_error(error)
             if limit:  # stop: a kernel at its limits (e.g. forked copies of itself) is not trustworthy
                 result.status = Status.RESOURCE_LIMIT

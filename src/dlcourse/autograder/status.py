@@ -25,6 +25,7 @@ class Status(StrEnum):
 class PartState(StrEnum):
     """What happened to one test cell."""
 
-    PASSED = "passed"
-    FAILED = "failed"
+    PASSED = "passed"                      # all its points
+    PARTIAL = "partial"                    # some of its points: some of its named checks failed
+    FAILED = "failed"                      # no point: it raised, or every check failed
     NOT_RUN = "not run"

@@ -22,14 +22,18 @@ the full points once the visible checks passed: ``nbgrader validate`` then says 
 
 Why the visible check earns nothing by itself: an answer that hard-codes the worked example's
 output must not collect points. Why a crashing check is a failed check: one edge case that raises
-should cost that check's points, not the whole part.
+should cost that check's points, not the whole part. Why a check sends its warnings and stderr to
+stdout: nbgrader gives 0 to a cell that wrote anything to stderr, so one ``RuntimeWarning`` of the
+student's code would cost the whole cell, however many checks passed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import sys
+import warnings
 from dataclasses import asdict, dataclass
 
 #: The MIME type of the check results a test cell displays; ``dlcourse grade`` reads it.
@@ -51,11 +55,17 @@ class _Check:
 
     def __init__(self, owner: Checks, name: str, points: float):
         self.owner, self.name, self.points = owner, name, points
+        self._redirect = contextlib.ExitStack()
 
     def __enter__(self) -> _Check:
+        self._redirect.enter_context(contextlib.redirect_stderr(sys.stdout))
+        self._warnings = self._redirect.enter_context(warnings.catch_warnings(record=True))
         return self
 
     def __exit__(self, kind, error, traceback) -> bool:
+        self._redirect.close()
+        for caught in self._warnings:
+            print(f"Warning in check '{self.name}': {caught.category.__name__}: {caught.message}", file=sys.stdout)
         if kind is None:
             self.owner._record(CheckResult(self.name, self.points, True))
             return False
