@@ -54,6 +54,14 @@ def fixture_files(slug: str) -> list[Path]:
     return sorted((FIXTURES / slug).glob("*.py"))
 
 
+def compared_fixture(slug: str) -> Path | None:
+    """The fixture of ``slug`` that nbgrader grades too (to compare its scores cell by cell with
+    `dlcourse grade`): the one whose header has ``# compare-with-nbgrader``, else the first."""
+    fixtures = fixture_files(slug)
+    marked = [p for p in fixtures if re.search(r"^# compare-with-nbgrader", p.read_text(), flags=re.M)]
+    return (marked or fixtures or [None])[0]
+
+
 def parse_fixture(path: Path) -> tuple[str, list[str], str]:
     """A wrong-answer fixture: ``# replaces: GRADE_ID`` and ``# loses: TEST_ID[, TEST_ID]`` header lines,
     then the code the student wrote in that answer cell."""

@@ -7,11 +7,18 @@ exercises/) and autogrades the solution and the untouched exercise. At the same 
 solution, the blank exercise and every wrong-answer fixture in tests/fixtures/SLUG/. Both graders
 must agree on the solution (full marks) and the blank (zero); every fixture must lose points in
 the test cells its header names.
+
+Partial credit (a test cell's result is the points its named checks earned) must come out the same
+under both graders for every fixture, without running the fixtures through nbgrader too: nbgrader's
+own ``determine_grade`` is applied to the outputs `dlcourse grade` saw for every fixture's test
+cells, and nbgrader's real autograde run also grades one fixture per chapter (the one whose header
+says ``# compare-with-nbgrader``, else the first), whose every cell must score the same in both.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 import subprocess
 import sys
@@ -22,7 +29,9 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from course import (LEAK_MARKERS, ROOT, cells_by_grade_id, chapters_with_exercises, fixture_files,
+from dlcourse.autograder.assemble import load_assignment
+
+from course import (LEAK_MARKERS, ROOT, cells_by_grade_id, chapters_with_exercises, compared_fixture, fixture_files,
                     nbgrader_meta, parse_fixture, read, solution_bodies, submission_from_release)
 
 CHAPTERS = chapters_with_exercises()
@@ -43,6 +52,8 @@ class GradedClass:
     nbgrader_cells: dict = field(default_factory=dict)    # student -> {grade_id: (score, max score)}
     rows: dict = field(default_factory=dict)              # dlcourse grade: student -> grades.csv row
     parts: dict = field(default_factory=dict)             # dlcourse grade: student -> {test: (points, max)}
+    outputs: dict = field(default_factory=dict)           # dlcourse grade: student -> {test: {ok, outputs}}
+    compared: str | None = None                           # the fixture nbgrader grades too
 
 
 def nbgrader(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -80,7 +91,9 @@ def graded(request, tmp_path_factory) -> GradedClass:
     for path in fixture_files(slug):
         grade_id, _, code = parse_fixture(path)
         submissions[f"fixture-{path.stem}"] = submission_from_release(release, solution, {grade_id: code})
-    for student in ("solution", "blank"):   # nbgrader: the two scores both graders must agree on
+    compared = compared_fixture(slug)
+    nbgraded = ["solution", "blank"] + [f"fixture-{compared.stem}"] * (compared is not None)
+    for student in nbgraded:   # nbgrader: the scores both graders must agree on
         folder = course / "submitted" / student / slug
         folder.mkdir(parents=True)
         nbformat.write(submissions[student], folder / f"{slug}.ipynb")
@@ -94,11 +107,13 @@ def graded(request, tmp_path_factory) -> GradedClass:
     runs = [subprocess.Popen([sys.executable, "-m", "nbgrader", "autograde", slug, "--force"], cwd=course,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True),
             subprocess.Popen([sys.executable, "-m", "dlcourse.autograder.cli", "grade", slug, str(class_folder),
-                              "--out", str(out), "--course", str(ROOT), "--jobs", "2", "--skip-canary", *SANDBOX],
+                              "--out", str(out), "--course", str(ROOT), "--jobs", "2", "--skip-canary",
+                              "--save-outputs", *SANDBOX],
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)]
     logs = [run.communicate()[0] for run in runs]
     graded = GradedClass(slug, release_path, logs[0], runs[0].returncode, logs[1], runs[1].returncode)
-    for student in ("solution", "blank"):
+    graded.compared = nbgraded[2] if len(nbgraded) > 2 else None
+    for student in nbgraded:
         with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
             notebook = gradebook.find_submission_notebook(slug, slug, student)
             graded.nbgrader_scores[student] = (notebook.code_score, notebook.max_code_score)
@@ -110,6 +125,7 @@ def graded(request, tmp_path_factory) -> GradedClass:
             for row in csv.DictReader(handle):
                 graded.parts.setdefault(row["student_id"], {})[row["test"]] = (float(row["points"]),
                                                                               float(row["max_points"]))
+        graded.outputs = json.loads((out / "outputs.json").read_text())
     return graded
 
 
@@ -146,6 +162,35 @@ def test_every_submission_gets_a_row_and_the_run_succeeds(graded):
     expected = {"solution", "blank"} | {f"fixture-{p.stem}" for p in fixture_files(graded.slug)}
     assert set(graded.rows) == expected, graded.grade_log[-3000:]
     assert graded.grade_returncode == 0, graded.grade_log[-3000:]
+
+
+def test_nbgrader_and_dlcourse_grade_score_every_test_cell_alike(graded):
+    """nbgrader's determine_grade on the outputs of every fixture's test cells gives parts.csv's points."""
+    from nbgrader.utils import determine_grade
+
+    assert graded.outputs, f"dlcourse grade wrote no outputs.json:\n{graded.grade_log[-3000:]}"
+    tests = {t.grade_id: t for t in load_assignment(ROOT, graded.slug).tests}
+    differences = []
+    for student, cells in graded.outputs.items():
+        for grade_id, ran in cells.items():
+            cell = nbformat.v4.new_code_cell(tests[grade_id].source, metadata={"nbgrader": {
+                "grade": True, "solution": False, "locked": True, "grade_id": grade_id,
+                "points": tests[grade_id].points}})
+            cell.outputs = [nbformat.from_dict(o) for o in ran["outputs"]]
+            nbgrader_score, _ = determine_grade(cell)
+            if nbgrader_score != graded.parts[student][grade_id][0]:
+                differences.append(f"{student} {grade_id}: nbgrader {nbgrader_score:g}, "
+                                   f"dlcourse grade {graded.parts[student][grade_id][0]:g}")
+    assert not differences, "the graders disagree:\n" + "\n".join(differences)
+
+
+def test_nbgrader_autograde_and_dlcourse_grade_agree_on_a_wrong_answer(graded):
+    """A real nbgrader run of one fixture, cell by cell (partial credit included)."""
+    if graded.compared is None:
+        pytest.skip(f"{graded.slug} has no wrong-answer fixture")
+    assert graded.nbgrader_returncode == 0, graded.nbgrader_log
+    nbgrader_cells = {k: v for k, v in graded.nbgrader_cells[graded.compared].items() if k in graded.parts["solution"]}
+    assert nbgrader_cells == graded.parts[graded.compared], graded.compared
 
 
 @pytest.mark.parametrize("slug", CHAPTERS)
@@ -212,11 +257,7 @@ def test_committed_exercise_leaks_no_solution_or_hidden_test(slug):
 @pytest.mark.parametrize("slug", CHAPTERS)
 def test_every_part_links_the_lesson_section_that_teaches_it(slug):
     """The feedback of a failed part sends the student to this link, and the exercise page shows it."""
-    import json
-
     from myst_parser.mdit_to_docutils.base import default_slugify
-
-    from dlcourse.autograder.assemble import load_assignment
 
     assignment = load_assignment(ROOT, slug)
     missing = [t.grade_id for t in assignment.tests if t.grade_id not in assignment.lessons]

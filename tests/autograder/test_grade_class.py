@@ -103,6 +103,19 @@ def sandbox_probe(course_root, classroom, port) -> nbformat.NotebookNode:
     return with_answers(**{k.replace("-", "_"): v for k, v in sources.items()})
 
 
+def _with_prelude(answer: str, fixture: str, prelude: str) -> nbformat.NotebookNode:
+    """A submission whose answer cell ``answer`` is ``prelude`` then the wrong-answer ``fixture``."""
+    from classroom import FIXTURES
+
+    return with_answers(**{answer.replace("-", "_"): prelude + FIXTURES[fixture][2]})
+
+
+def _with_suffix(answer: str, fixture: str, suffix: str) -> nbformat.NotebookNode:
+    from classroom import FIXTURES
+
+    return with_answers(**{answer.replace("-", "_"): FIXTURES[fixture][2] + "\n" + suffix})
+
+
 STUDENTS = {}  # name -> builder(context)
 
 
@@ -162,6 +175,35 @@ student("cheat-shadow-builtins")(lambda c: with_answers(gradient_descent=textwra
     def gradient_descent(X, y, w0, b0, lr, num_steps):
         return np.array(w0, dtype=float) * 0, 0.0, []
     ''')))
+# Partial credit: the score is the test cell's own result, computed by dlcourse.grading.Checks. Each
+# cheat below pairs a wrong answer that passes the visible check (so the hidden checks run) with a
+# trick that would otherwise turn the checks' verdict into full points.
+student("cheat-checks-score")(lambda c: _with_prelude("neuron", "hardcoded_visible_example", textwrap.dedent('''\
+    import dlcourse.grading.partial
+    dlcourse.grading.partial.Checks.score = lambda self: self.points
+    dlcourse.grading.partial.Checks.earned = property(lambda self: self.points)
+    ''')))
+student("cheat-fake-checks")(lambda c: _with_prelude("mse", "mse_sum_instead_of_mean", textwrap.dedent('''\
+    import contextlib, dlcourse.grading
+    class Checks:
+        def __init__(self, points): self.points = points
+        def __call__(self, name, points): return contextlib.suppress(Exception)
+        def score(self): return self.points
+    dlcourse.grading.Checks = dlcourse.grading.partial.Checks = Checks
+    ''')))
+student("cheat-swapped-code")(lambda c: _with_prelude("sigmoid", "naive_sigmoid_overflows", textwrap.dedent('''\
+    from dlcourse.grading import Checks
+    Checks.score.__code__ = (lambda self: self.points).__code__
+    ''')))
+student("cheat-displayhook")(lambda c: _with_suffix("bce", "bce_log_of_probability_is_unstable", textwrap.dedent('''\
+    import sys
+    _honest = bce_loss_and_grad
+    def bce_loss_and_grad(*args):
+        sys.displayhook(3.0)   # shows a number while the test cell runs: nbgrader would read it as the score
+        return _honest(*args)
+    ''')))
+student("cheat-answer-result")(lambda c: _with_suffix("softmax_cross_entropy", "softmax_without_max_shift",
+                                                      "print(2.0)\n2.0\n"))
 student("sandbox-probe")(lambda c: sandbox_probe(c["root"], c["classroom"], c["port"]))
 RUNAWAY = {}
 runaway = lambda name: (lambda builder: RUNAWAY.__setitem__(name, builder))  # noqa: E731
@@ -232,6 +274,17 @@ def runaways(tmp_path_factory):
     return process, read_grades(out), out, classroom
 
 
+def read_parts(out) -> dict:
+    """parts.csv: student -> {test id: points}."""
+    import csv
+
+    with open(out / "parts.csv", newline="") as handle:
+        parts: dict = {}
+        for line in csv.DictReader(handle):
+            parts.setdefault(line["student_id"], {})[line["test"]] = float(line["points"])
+    return parts
+
+
 def row(graded, name):
     return graded[1][name]
 
@@ -280,7 +333,7 @@ def test_deprecation_warning_of_a_correct_answer_costs_no_points(graded):
     ("test-deleted", "test-sigmoid"), ("test-skip-tag", "test-bce"), ("test-metadata", "test-softmax")])
 def test_tampered_test_cell_still_runs_the_original_tests(graded, student, test_id):
     assert row(graded, student)["status"] == "graded"
-    assert part_state(graded, student, test_id) == "failed", f"{student}: the wrong answer kept its points"
+    assert part_state(graded, student, test_id) != "passed", f"{student}: the wrong answer kept its points"
     assert score(graded, student) <= MAX - POINTS[test_id]
     assert float(row(graded, student)["max_score"]) == MAX, "tampered points changed the maximum"
 
@@ -293,7 +346,7 @@ def test_duplicated_test_cells_do_not_abort_and_grade_once(graded):
     ("cheat-always-equal", "test-neuron"), ("cheat-monkeypatch", "test-mse"), ("cheat-helpers", "test-sigmoid"),
     ("cheat-excepthook", "test-bce"), ("cheat-shadow-builtins", "test-gd")])
 def test_cheating_trick_earns_no_points_for_wrong_code(graded, student, test_id):
-    assert part_state(graded, student, test_id) == "failed"
+    assert part_state(graded, student, test_id) != "passed"
     assert score(graded, student) <= MAX - POINTS[test_id], row(graded, student)
 
 
@@ -301,6 +354,19 @@ def test_cheating_trick_earns_no_points_for_wrong_code(graded, student, test_id)
     ("test-neuron", "read the solution notebook"), ("test-mse", "read another student's submission"),
     ("test-gd", "write outside its scratch folder"), ("test-sigmoid", "open a network connection"),
     ("test-bce", "read the gradebook or list the course repository")])
+@pytest.mark.parametrize("student,test_id", [
+    ("cheat-checks-score", "test-neuron"), ("cheat-fake-checks", "test-mse"), ("cheat-swapped-code", "test-sigmoid"),
+    ("cheat-displayhook", "test-bce"), ("cheat-answer-result", "test-softmax")])
+def test_tampering_with_partial_credit_earns_no_extra_points(graded, student, test_id):
+    """The guard restores dlcourse.grading (its classes and function bodies) before every test cell,
+    and only a test cell's own result counts, so each cheat scores what its wrong answer alone scores."""
+    assert row(graded, student)["status"] == "graded", row(graded, student)
+    assert part_state(graded, student, test_id) != "passed"
+    assert score(graded, student) < MAX, row(graded, student)
+    parts = read_parts(graded[2])[student]
+    assert parts[test_id] < POINTS[test_id], parts
+
+
 def test_student_code_cannot_escape_the_sandbox(graded, test_id, escape):
     feedback = (graded[2] / "feedback" / "sandbox-probe" / f"{SLUG}.html").read_text()
     assert row(graded, "sandbox-probe")["status"] == "graded"
@@ -372,7 +438,8 @@ def test_feedback_names_failed_hidden_tests_and_points_but_never_their_code(grad
 
 def test_report_shows_histogram_pass_rates_slowest_problems_and_protections(graded):
     report = (graded[2] / "report.html").read_text()
-    for heading in ("Scores", "Pass rate per part", "Slowest submissions", "Problems", "Sandbox protections"):
+    for heading in ("Scores", "Pass rate per part", "Pass rate per check", "Slowest submissions", "Problems",
+                    "Sandbox protections"):
         assert f"<h2>{heading}</h2>" in report
     assert "memory-bomb" in report and "Filesystem isolation (bubblewrap)</td><td>yes" in report
     assert "No network (network namespace)</td><td>yes" in report

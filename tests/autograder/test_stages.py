@@ -250,3 +250,44 @@ def test_feedback_links_the_repository_notebook_when_no_website_is_configured(tm
     (tmp_path / "_config.yml").write_text("repository:\n  url: https://example.org/uni/dl\n  branch: spring\n")
     assert _site_url(tmp_path, None) == "https://example.org/uni/dl/blob/spring"
     assert _site_url(tmp_path, "https://course.example.org") == "https://course.example.org"
+
+
+def _partial_grades():
+    """Two students of one part made of two named checks: alice misses the edge case, bob passes both."""
+    from dlcourse.grading import CheckResult
+
+    test = ASSIGNMENT.tests[0]
+    edge = CheckResult("large inputs", 0.5, False, "expected 0.0 for z=-800, got nan")
+    random_inputs = CheckResult("random inputs against PyTorch", test.points - 0.5, True)
+    alice = Grade("alice", test.points - 0.5, MAX, Status.GRADED, "", parts=[
+        Part(test.grade_id, test.points - 0.5, test.points, PartState.PARTIAL, f"{edge.name}: {edge.message}",
+             [random_inputs, edge])])
+    bob = Grade("bob", test.points, MAX, Status.GRADED, "", parts=[
+        Part(test.grade_id, test.points, test.points, PartState.PASSED, "",
+             [random_inputs, CheckResult("large inputs", 0.5, True)])])
+    return test, alice, bob
+
+
+def test_feedback_lists_every_check_with_its_points_and_a_failed_checks_message(tmp_path):
+    test, alice, _ = _partial_grades()
+    page = write_feedback(alice, ASSIGNMENT, tmp_path).read_text()
+    assert f"{test.points - 0.5:g} / {test.points:g}" in page and ">partial<" in page
+    assert f"passed, {test.points - 0.5:g} / {test.points - 0.5:g}: random inputs against PyTorch" in page
+    assert "failed, 0 / 0.5: large inputs: <code>expected 0.0 for z=-800, got nan</code>" in page
+
+
+def test_checks_csv_and_the_reports_pass_rate_per_check(tmp_path):
+    from dlcourse.autograder.report import write_checks_csv, write_report
+
+    test, alice, bob = _partial_grades()
+    write_checks_csv([alice, bob], tmp_path / "checks.csv")
+    rows = list(csv.DictReader(open(tmp_path / "checks.csv")))
+    assert [(r["student_id"], r["check"], r["passed"]) for r in rows] == [
+        ("alice", "random inputs against PyTorch", "True"), ("alice", "large inputs", "False"),
+        ("bob", "random inputs against PyTorch", "True"), ("bob", "large inputs", "True")]
+    assert rows[1]["message"] == "expected 0.0 for z=-800, got nan" and rows[1]["points"] == "0.5"
+    write_report([alice, bob], ASSIGNMENT, tmp_path / "report.html", [], [], "")
+    report = (tmp_path / "report.html").read_text()
+    assert "<h2>Pass rate per check</h2>" in report
+    assert f"<td>{test.grade_id}</td><td>large inputs</td><td>0.5</td><td>1 / 2</td><td>50%</td>" in report
+    assert f"<td>{test.grade_id}</td><td>{test.points:g}</td><td>{test.points - 0.25:.2f}</td><td>1 / 2</td>" in report

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import shutil
 import sys
 import tempfile
@@ -52,6 +53,7 @@ class GradingRun:
     sandbox: bool
     data: StagedData
     secrets: set[str]
+    outputs: dict | None = None   # --save-outputs: student -> {test cell: {"ok", "outputs"}}
 
 
 def grade_program(student_id: str, steps: list[Step], notes: list[str], run: GradingRun, slot: int,
@@ -61,6 +63,9 @@ def grade_program(student_id: str, steps: list[Step], notes: list[str], run: Gra
     result = run_program(assignment, steps, run.workdir, run.limits, slot, run.sandbox, run.data)
     secrets = run.secrets if redact else set()
     cells = result.test_results()
+    if run.outputs is not None and redact:
+        run.outputs[student_id] = {grade_id: {"ok": cell.ok, "outputs": cell.outputs}
+                                   for grade_id, cell in cells.items()}
     parts = []
     for test in assignment.tests:
         cell = cells.get(test.grade_id)
@@ -179,7 +184,8 @@ def grade(args: argparse.Namespace) -> int:
             data = stage(assignment.datasets, workdir)
         except DataUnavailable as error:
             return _fail(f"{assignment.slug} reads data that is not available, so nobody was graded.\n{error}")
-        run = GradingRun(assignment, workdir, limits, sandbox, data, assignment.hidden_lines())
+        run = GradingRun(assignment, workdir, limits, sandbox, data, assignment.hidden_lines(),
+                         {} if args.save_outputs else None)
         canary_note = "Canary skipped (--skip-canary)."
         if not args.skip_canary:
             print("canary: grading the solution and the blank exercise first", file=sys.stderr)
@@ -201,6 +207,8 @@ def grade(args: argparse.Namespace) -> int:
     write_csv(grades, out / "grades.csv")
     write_parts_csv(grades, out / "parts.csv")
     write_checks_csv(grades, out / "checks.csv")
+    if run.outputs is not None:
+        (out / "outputs.json").write_text(json.dumps(run.outputs, indent=1, sort_keys=True))
     feedback = out / "feedback"
     site = _site_url(course, args.site_url)
     for g in grades:
@@ -318,6 +326,9 @@ def build_parser() -> argparse.ArgumentParser:
                                       "(default: html.baseurl of _config.yml)")
     g.add_argument("--skip-canary", action="store_true",
                    help="do not grade the solution and the blank exercise before the class")
+    g.add_argument("--save-outputs", action="store_true",
+                   help="also write OUT/outputs.json: every test cell's outputs as the kernel sent them (instructor "
+                        "only: the messages may quote hidden tests), to re-check a score with nbgrader's own rule")
     g.add_argument("--no-sandbox", action="store_true",
                    help="run student code WITHOUT bubblewrap isolation (no filesystem or network protection)")
     m = commands.add_parser("marks", help="merge the filled written-answer sheet into grades.csv",
