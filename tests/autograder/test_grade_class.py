@@ -350,16 +350,12 @@ def test_cheating_trick_earns_no_points_for_wrong_code(graded, student, test_id)
     assert score(graded, student) <= MAX - POINTS[test_id], row(graded, student)
 
 
-@pytest.mark.parametrize("test_id,escape", [
-    ("test-neuron", "read the solution notebook"), ("test-mse", "read another student's submission"),
-    ("test-gd", "write outside its scratch folder"), ("test-sigmoid", "open a network connection"),
-    ("test-bce", "read the gradebook or list the course repository")])
 @pytest.mark.parametrize("student,test_id", [
     ("cheat-checks-score", "test-neuron"), ("cheat-fake-checks", "test-mse"), ("cheat-swapped-code", "test-sigmoid"),
     ("cheat-displayhook", "test-bce"), ("cheat-answer-result", "test-softmax")])
 def test_tampering_with_partial_credit_earns_no_extra_points(graded, student, test_id):
     """The guard restores dlcourse.grading (its classes and function bodies) before every test cell,
-    and only a test cell's own result counts, so each cheat scores what its wrong answer alone scores."""
+    and only a test cell's own result counts, so no cheat turns its wrong answer's score into full points."""
     assert row(graded, student)["status"] == "graded", row(graded, student)
     assert part_state(graded, student, test_id) != "passed"
     assert score(graded, student) < MAX, row(graded, student)
@@ -367,6 +363,10 @@ def test_tampering_with_partial_credit_earns_no_extra_points(graded, student, te
     assert parts[test_id] < POINTS[test_id], parts
 
 
+@pytest.mark.parametrize("test_id,escape", [
+    ("test-neuron", "read the solution notebook"), ("test-mse", "read another student's submission"),
+    ("test-gd", "write outside its scratch folder"), ("test-sigmoid", "open a network connection"),
+    ("test-bce", "read the gradebook or list the course repository")])
 def test_student_code_cannot_escape_the_sandbox(graded, test_id, escape):
     feedback = (graded[2] / "feedback" / "sandbox-probe" / f"{SLUG}.html").read_text()
     assert row(graded, "sandbox-probe")["status"] == "graded"
