@@ -198,9 +198,9 @@ student("cheat-swapped-code")(lambda c: _with_prelude("sigmoid", "naive_sigmoid_
 student("cheat-displayhook")(lambda c: _with_suffix("bce", "bce_log_of_probability_is_unstable", textwrap.dedent('''\
     import sys
     _honest = bce_loss_and_grad
-    def bce_loss_and_grad(*args):
+    def bce_loss_and_grad(*args, **kwargs):
         sys.displayhook(3.0)   # shows a number while the test cell runs: nbgrader would read it as the score
-        return _honest(*args)
+        return _honest(*args, **kwargs)
     ''')))
 student("cheat-answer-result")(lambda c: _with_suffix("softmax_cross_entropy", "softmax_without_max_shift",
                                                       "print(2.0)\n2.0\n"))
@@ -334,7 +334,8 @@ def test_deprecation_warning_of_a_correct_answer_costs_no_points(graded):
 def test_tampered_test_cell_still_runs_the_original_tests(graded, student, test_id):
     assert row(graded, student)["status"] == "graded"
     assert part_state(graded, student, test_id) != "passed", f"{student}: the wrong answer kept its points"
-    assert score(graded, student) <= MAX - POINTS[test_id]
+    parts = read_parts(graded[2])[student]   # a wrong answer may keep part of its points (partial credit)
+    assert parts[test_id] < POINTS[test_id] and score(graded, student) < MAX, parts
     assert float(row(graded, student)["max_score"]) == MAX, "tampered points changed the maximum"
 
 
