@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 import dlcourse.torch
+from dlcourse import sequences
 from dlcourse.data import load_tiny_shakespeare
 from dlcourse.nn.transformer import causal_mask
 
@@ -65,9 +66,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     device = torch.device(args.device) if args.device else dlcourse.torch.best_device()
     text = load_tiny_shakespeare()
-    vocabulary = sorted(set(text))
-    char_to_id = {c: i for i, c in enumerate(vocabulary)}
-    tokens = np.array([char_to_id[c] for c in text], dtype=np.int64)
+    vocabulary = sequences.build_vocabulary(text)
+    tokens = sequences.encode(text, vocabulary)
     split = int(0.9 * len(tokens))
     train_tokens, test_tokens = tokens[:split], tokens[split:]
     test_windows = test_tokens[:20 * CONTEXT * 16 + 1]

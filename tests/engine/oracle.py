@@ -33,3 +33,27 @@ def check_against_torch(dl_fn, torch_fn, *arrays, rtol=RTOL, atol=ATOL, grad_mas
             assert a.grad is not None, f"input {i} got no gradient"
             assert_close(a.grad, expected, rtol, atol, f"gradient of input {i}")
     return dl_out
+
+
+def check_module(dl_module, torch_module, *inputs, rtol=RTOL, atol=ATOL, output=lambda out: out):
+    """Copy dlcourse's parameters into the torch module (by state_dict name, strictly), run both on
+    float64 inputs and compare the output, the input gradients and every parameter gradient."""
+    import torch
+
+    dl_module.double()
+    torch_module.double()
+    torch_module.load_state_dict({k: torch.tensor(v.data) for k, v in dl_module.state_dict().items()}, strict=True)
+    float_inputs = [np.issubdtype(np.asarray(x).dtype, np.floating) for x in inputs]
+    dl_in = [dlcourse.Tensor(np.array(x), requires_grad=f) for x, f in zip(inputs, float_inputs)]
+    t_in = [torch.tensor(np.array(x), requires_grad=f) for x, f in zip(inputs, float_inputs)]
+    dl_out, t_out = output(dl_module(*dl_in)), output(torch_module(*t_in))
+    assert_close(dl_out, t_out, rtol, atol, "forward")
+    upstream = np.random.default_rng(0).standard_normal(t_out.shape)
+    dl_out.backward(upstream)
+    t_out.backward(torch.tensor(upstream))
+    for i, (a, b) in enumerate(zip(dl_in, t_in)):
+        if b.requires_grad:
+            assert_close(a.grad, b.grad, rtol, atol, f"gradient of input {i}")
+    torch_params = dict(torch_module.named_parameters())
+    for name, p in dl_module.named_parameters():
+        assert_close(p.grad, torch_params[name].grad, rtol, atol, f"gradient of {name}")

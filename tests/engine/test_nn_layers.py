@@ -11,37 +11,11 @@ import dlcourse
 from dlcourse import Tensor, nn
 from dlcourse.gradcheck import gradcheck
 from dlcourse.nn import functional as F
-from oracle import assert_close, check_against_torch
+from oracle import assert_close, check_against_torch, check_module
 
 torch = pytest.importorskip("torch")
 tnn, TF = torch.nn, torch.nn.functional
 SETTINGS = settings(max_examples=25, deadline=None, derandomize=True)
-
-
-def to_torch_state(module):
-    return {k: torch.tensor(v.data) for k, v in module.state_dict().items()}
-
-
-def check_module(dl_module, torch_module, *inputs, rtol=1e-7, atol=1e-12, output=lambda out: out):
-    """Copy dlcourse's parameters into the torch module (by state_dict name, strictly), run both on
-    float64 inputs and compare the output, the input gradients and every parameter gradient."""
-    dl_module.double()
-    torch_module.double()
-    torch_module.load_state_dict(to_torch_state(dl_module), strict=True)
-    float_inputs = [np.issubdtype(np.asarray(x).dtype, np.floating) for x in inputs]
-    dl_in = [Tensor(np.array(x), requires_grad=f) for x, f in zip(inputs, float_inputs)]
-    t_in = [torch.tensor(np.array(x), requires_grad=f) for x, f in zip(inputs, float_inputs)]
-    dl_out, t_out = output(dl_module(*dl_in)), output(torch_module(*t_in))
-    assert_close(dl_out, t_out, rtol, atol, "forward")
-    upstream = np.random.default_rng(0).standard_normal(t_out.shape)
-    dl_out.backward(upstream)
-    t_out.backward(torch.tensor(upstream))
-    for i, (a, b) in enumerate(zip(dl_in, t_in)):
-        if b.requires_grad:
-            assert_close(a.grad, b.grad, rtol, atol, f"gradient of input {i}")
-    torch_params = dict(torch_module.named_parameters())
-    for name, p in dl_module.named_parameters():
-        assert_close(p.grad, torch_params[name].grad, rtol, atol, f"gradient of {name}")
 
 
 # --- Linear and init ---------------------------------------------------------------------------------
