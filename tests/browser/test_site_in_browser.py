@@ -139,6 +139,13 @@ def test_every_page_loads_without_errors_or_requests_to_other_hosts(visits):
     assert not problems, json.dumps(problems, indent=1)
 
 
+def test_the_site_root_serves_an_icon(base_url):
+    """The root index.html is a bare redirect with no icon link; browsers then ask for /favicon.ico."""
+    with urllib.request.urlopen(base_url + "favicon.ico") as response:
+        assert response.status == 200
+        assert response.read(4) == b"\x00\x00\x01\x00", "favicon.ico is not an ICO file"
+
+
 def test_sidebar_lists_the_13_chapters_in_order(browser, base_url):
     visit = Visit(browser, base_url, "book/index.html")
     try:
