@@ -225,6 +225,18 @@ def test_feedback_names_the_part_what_was_checked_and_the_lesson(tmp_path):
     assert "assert_close" not in page
 
 
+def test_feedback_on_a_part_left_blank_says_it_is_not_answered(tmp_path):
+    test = ASSIGNMENT.tests[0]
+    grade = Grade("bob", 0.0, MAX, Status.GRADED, "",
+                  parts=[Part(test.grade_id, 0.0, test.points, PartState.FAILED, "NotImplementedError: ")])
+    page = write_feedback(grade, ASSIGNMENT, tmp_path).read_text()
+    assert "NotImplementedError: this part is not answered yet. Replace raise NotImplementedError()" in page
+    assert "not answered yet" not in write_feedback(
+        Grade("eve", 0.0, MAX, Status.GRADED, "", parts=[Part(test.grade_id, 0.0, test.points, PartState.FAILED,
+                                                          "NotImplementedError: sparse inputs")]),
+        ASSIGNMENT, tmp_path).read_text()
+
+
 def test_statuses_are_written_as_their_values():
     assert f"{Status.RESOURCE_LIMIT}" == "resource_limit" and Status.TIMEOUT.ran and not Status.UNGRADABLE.ran
 

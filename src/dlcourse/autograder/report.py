@@ -58,6 +58,15 @@ def safe_message(message: str, secret_lines: set[str]) -> str:
     return message
 
 
+def readable_message(message: str) -> str:
+    """A failed part's message as the student reads it: a part still as handed out says so in words
+    (its bare ``NotImplementedError:`` says nothing to a beginner)."""
+    if re.fullmatch(r"NotImplementedError:?\s*", message):
+        return ("NotImplementedError: this part is not answered yet. Replace "
+                "raise NotImplementedError() in its answer cell with your code.")
+    return message
+
+
 def write_csv(grades: list[Grade], path: Path) -> None:
     with open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
@@ -139,7 +148,7 @@ def write_feedback(grade: Grade, assignment: Assignment, folder: Path, site_url:
         detail = _checks_list(p)       # a cell of named checks: each check, passed or failed
         if p.state != PartState.PASSED:
             if not p.checks:           # the error that stopped the cell (or why it lost points)
-                detail = f"<code>{e(p.message)}</code>"
+                detail = f"<code>{e(readable_message(p.message))}</code>"
             revise = lesson_link(assignment.lessons.get(p.grade_id), site_url)
             detail += f"<br>{revise}" if revise else ""
         rows.append(f"<tr><td>{e(title)}<br><small>{e(p.grade_id)}</small></td>"
