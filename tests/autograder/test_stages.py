@@ -230,11 +230,38 @@ def test_feedback_on_a_part_left_blank_says_it_is_not_answered(tmp_path):
     grade = Grade("bob", 0.0, MAX, Status.GRADED, "",
                   parts=[Part(test.grade_id, 0.0, test.points, PartState.FAILED, "NotImplementedError: ")])
     page = write_feedback(grade, ASSIGNMENT, tmp_path).read_text()
-    assert "NotImplementedError: this part is not answered yet. Replace raise NotImplementedError()" in page
+    assert "NotImplementedError: this part is not answered yet (replace raise NotImplementedError()" in page
     assert "not answered yet" not in write_feedback(
         Grade("eve", 0.0, MAX, Status.GRADED, "", parts=[Part(test.grade_id, 0.0, test.points, PartState.FAILED,
                                                           "NotImplementedError: sparse inputs")]),
         ASSIGNMENT, tmp_path).read_text()
+
+
+def test_a_test_cell_that_crashed_after_its_answer_cell_raised_names_the_answer_cell():
+    from dlcourse.autograder.cli import score_part
+    from dlcourse.autograder.runner import CellResult, RunResult
+
+    first, second = Step("test", "assert f(1) == 2", "test-f", 2.0), Step("test", "assert X == 3", "test-x", 2.0)
+    run = RunResult(cells=[
+        CellResult(Step("answer", "raise NotImplementedError()", "answer-f"), False, "NotImplementedError: "),
+        CellResult(first, False, "NameError: name 'f' is not defined"),
+        CellResult(Step("answer", "X = 1 / 0", "answer-x"), False, "ZeroDivisionError: division by zero"),
+        CellResult(Step("answer", "Y = 1", "answer-y"), True),
+        CellResult(second, False, "NameError: name 'X' is not defined"),
+        CellResult(Step("test", "assert True", "test-z", 1.0), True)])
+    failed = run.failed_answers()
+    assert {k: [c.step.grade_id for c in v] for k, v in failed.items()} == {
+        "test-f": ["answer-f"], "test-x": ["answer-x"], "test-z": []}
+    cells = run.test_results()
+    part = score_part(first, cells["test-f"], set(), failed["test-f"])
+    assert part.state == PartState.FAILED and part.points == 0
+    assert part.message == ("The answer cell 'answer-f' stopped with NotImplementedError: this part is not answered "
+                            "yet (replace raise NotImplementedError() in its answer cell with your code); then the "
+                            "test cell stopped with NameError: name 'f' is not defined")
+    assert score_part(second, cells["test-x"], set(), failed["test-x"]).message == (
+        "The answer cell 'answer-x' stopped with ZeroDivisionError: division by zero; "
+        "then the test cell stopped with NameError: name 'X' is not defined")
+    assert score_part(second, cells["test-x"], set(), []).message == "NameError: name 'X' is not defined"
 
 
 def test_statuses_are_written_as_their_values():

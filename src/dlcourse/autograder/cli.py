@@ -34,8 +34,8 @@ from dlcourse.autograder.assemble import (Assignment, Step, build_program, load_
 from dlcourse.autograder.datasets import DataUnavailable, StagedData, stage
 from dlcourse.autograder.intake import LMS_PATTERNS, Submission, UnsafeArchive, collect
 from dlcourse.autograder.lms import FORMATS, write_export
-from dlcourse.autograder.report import (Grade, Part, safe_message, write_checks_csv, write_csv, write_feedback,
-                                       write_parts_csv, write_report)
+from dlcourse.autograder.report import (Grade, Part, readable_message, safe_message, write_checks_csv, write_csv,
+                                       write_feedback, write_parts_csv, write_report)
 from dlcourse.autograder.runner import CellResult, run_program
 from dlcourse.autograder.scoring import cell_checks, cell_score
 from dlcourse.autograder.sandbox import MAX_JOBS, Limits, bwrap_path, protections
@@ -62,7 +62,7 @@ def grade_program(student_id: str, steps: list[Step], notes: list[str], run: Gra
     assignment = run.assignment
     result = run_program(assignment, steps, run.workdir, run.limits, slot, run.sandbox, run.data)
     secrets = run.secrets if redact else set()
-    cells = result.test_results()
+    cells, failed_answers = result.test_results(), result.failed_answers()
     if run.outputs is not None and redact:
         run.outputs[student_id] = {grade_id: {"ok": cell.ok, "outputs": cell.outputs}
                                    for grade_id, cell in cells.items()}
@@ -73,18 +73,26 @@ def grade_program(student_id: str, steps: list[Step], notes: list[str], run: Gra
             parts.append(Part(test.grade_id, 0.0, test.points, PartState.NOT_RUN,
                               "not run: the grading stopped before it"))
         else:
-            parts.append(score_part(test, cell, secrets))
+            parts.append(score_part(test, cell, secrets, failed_answers.get(test.grade_id, [])))
     reason = "; ".join([safe_message(result.reason, secrets)] * bool(result.reason) + notes)
     return Grade(student_id, sum(p.points for p in parts), assignment.max_score, result.status, reason,
                  result.seconds, parts)
 
 
-def score_part(test: Step, cell: CellResult, secrets: set[str]) -> Part:
-    """One executed test cell's part: its points by nbgrader's rule, its state, its checks."""
+def score_part(test: Step, cell: CellResult, secrets: set[str], failed_answers: list[CellResult] = ()) -> Part:
+    """One executed test cell's part: its points by nbgrader's rule, its state, its checks.
+
+    A test cell that crashed after its answer cell raised says so: the answer cell's error is the
+    one to fix (the test's own is then usually a name that was never defined)."""
     points = cell_score(test.source, cell.outputs, test.points, cell.ok)
     checks = [replace(check, message=safe_message(check.message, secrets)) for check in cell_checks(cell.outputs)]
     if not cell.ok:
-        return Part(test.grade_id, 0.0, test.points, PartState.FAILED, safe_message(cell.error, secrets), checks)
+        message = cell.error
+        if failed_answers:
+            causes = "; ".join(f"the answer cell '{answer.step.grade_id}' stopped with {readable_message(answer.error)}"
+                               for answer in failed_answers)
+            message = f"{causes[0].upper()}{causes[1:]}; then the test cell stopped with {cell.error.rstrip(': ')}"
+        return Part(test.grade_id, 0.0, test.points, PartState.FAILED, safe_message(message, secrets), checks)
     failed = [check for check in checks if not check.passed]
     message = "; ".join(f"{check.name}: {check.message}" for check in failed)
     if points >= test.points:

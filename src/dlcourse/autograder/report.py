@@ -62,8 +62,8 @@ def readable_message(message: str) -> str:
     """A failed part's message as the student reads it: a part still as handed out says so in words
     (its bare ``NotImplementedError:`` says nothing to a beginner)."""
     if re.fullmatch(r"NotImplementedError:?\s*", message):
-        return ("NotImplementedError: this part is not answered yet. Replace "
-                "raise NotImplementedError() in its answer cell with your code.")
+        return ("NotImplementedError: this part is not answered yet (replace "
+                "raise NotImplementedError() in its answer cell with your code)")
     return message
 
 

@@ -60,6 +60,17 @@ class RunResult:
     def test_results(self) -> dict[str, CellResult]:
         return {c.step.grade_id: c for c in self.cells if c.step.kind == "test"}
 
+    def failed_answers(self) -> dict[str, list[CellResult]]:
+        """For each test cell, the answer cells between it and the previous test cell that raised:
+        the usual cause of the test's own error (a name the answer cell never got to define)."""
+        failed, pending = {}, []
+        for cell in self.cells:
+            if cell.step.kind == "answer" and not cell.ok:
+                pending.append(cell)
+            elif cell.step.kind == "test":
+                failed[cell.step.grade_id], pending = pending, []
+        return failed
+
 
 class KernelDied(Exception):
     """The kernel process exited while the driver waited for it."""
