@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -79,7 +80,7 @@ def grade_program(student_id: str, steps: list[Step], notes: list[str], run: Gra
                  result.seconds, parts)
 
 
-def score_part(test: Step, cell: CellResult, secrets: set[str], failed_answers: list[CellResult] = ()) -> Part:
+def score_part(test: Step, cell: CellResult, secrets: set[str], failed_answers: Sequence[CellResult] = ()) -> Part:
     """One executed test cell's part: its points by nbgrader's rule, its state, its checks.
 
     A test cell that crashed after its answer cell raised says so: the answer cell's error is the
