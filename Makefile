@@ -1,5 +1,6 @@
 # The course's commands. Each one creates the virtual environment on first use.
 #   make book       build the website into _build/html (executes lesson notebooks, cached)
+#   make publish DEST=folder  write the student edition (no solutions, hidden tests or fixtures) into folder
 #   make test       run every test (unit, grading pipeline, notebooks, book build)
 #   make exercises  regenerate exercises/ (student versions) from solutions/ with nbgrader
 #                   (CHAPTERS="NN-slug ..." for some chapters only)
@@ -23,7 +24,7 @@ endif
 export PATH := $(BIN):$(PATH)
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: book test exercises install-cells lock venv sysdeps mathjax clean
+.PHONY: book test publish exercises install-cells lock venv sysdeps mathjax clean
 
 venv: $(STAMP)
 
@@ -65,12 +66,25 @@ $(MATHJAX_DIR)/.version-$(MATHJAX_VERSION):
 	rm -rf $(MATHJAX_DIR).part
 	touch $@
 
-book: $(STAMP) mathjax
-	$(BIN)/jupyter-book build . --warningiserror --keep-going
+# One BLAS/OpenMP thread per kernel, as in `make test`: the lessons first run one kernel per core
+# (dlcourse.autograder.book, into the build's cache), then Jupyter Book renders from that cache.
+ONE_THREAD := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
+book: $(STAMP) mathjax
+	$(ONE_THREAD) $(BIN)/python -m dlcourse.autograder.book
+	$(ONE_THREAD) $(BIN)/jupyter-book build . --warningiserror --keep-going
+
+# The instructors' source has solutions/; the student edition (written by `make publish`) has not,
+# and there only venv, sysdeps, mathjax, book and clean apply.
+ifneq ($(wildcard solutions/*/*.ipynb),)
 # One BLAS thread per process: the tests already run two kernels or graders side by side.
 test: $(STAMP) sysdeps mathjax
-	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(ONE_THREAD) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The student edition (what students, Binder, Colab and the JupyterHub get): see README.md, "Two editions".
+publish: $(STAMP)
+	@test -n "$(DEST)" || { echo "usage: make publish DEST=folder [PUBLISH_ARGS='--jupyterhub-url https://hub...']"; exit 2; }
+	$(BIN)/python -m dlcourse.autograder.publish $(DEST) $(PUBLISH_ARGS)
 
 # `make exercises CHAPTERS="06-regularization"` regenerates some chapters only.
 exercises: $(STAMP)
@@ -80,6 +94,11 @@ exercises: $(STAMP)
 install-cells: $(STAMP)
 	$(BIN)/python -m dlcourse.autograder.install_cells
 	$(MAKE) exercises
+else
+test publish exercises install-cells:
+	@echo "make $@: this is the student edition of the course, which has no solutions or tests;"
+	@echo "run it in the instructors' source and publish again"; exit 2
+endif
 
 lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet pip-tools

@@ -1,7 +1,9 @@
 """The course website as the tests see it: built once per test session, served on localhost.
 
-The build is the one `make book` makes (lesson notebooks executed, with a cache), into a temporary
-folder with its own cache, so that the browser tests see the executed outputs (plots). tests/test_book.py and
+The build is the one the student edition's `make book` makes: the course is published into a
+temporary folder with `make publish`'s code (the website students see is built from the student
+edition), its lesson notebooks are executed in parallel into a cache of their own, and
+`jupyter-book build` renders it, so that the browser tests see the executed outputs (plots). tests/test_book.py and
 tests/browser/ share it through `built_site`, which builds on its first call and then returns the
 same folder (or the same failure) for the rest of the session.
 """
@@ -10,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
 import shutil
 import subprocess
 import sys
@@ -22,6 +23,8 @@ import yaml
 
 import notebook_times
 from course import ROOT
+from dlcourse.autograder.book import ExecutionFailed, execute
+from dlcourse.autograder.book import lesson_notebooks as book_lessons
 
 CHAPTER_SLUGS = [
     "01-introduction", "02-neuron", "03-backprop", "04-mlp", "05-outputs-activations",
@@ -48,6 +51,17 @@ def sphinx_warnings(log: str) -> list[str]:
     return [line for line in log.splitlines() if "WARNING" in line and not line.startswith("[IPKernelApp]")]
 
 
+def built_edition(out: Path) -> Path:
+    """The student edition as `make publish` writes it (published once per session, into ``out``
+    the first time): what the website is built from."""
+    if "edition" not in _built:
+        from dlcourse.autograder.publish import publish
+
+        publish(out / "student-edition", ROOT)
+        _built["edition"] = out / "student-edition"
+    return _built["edition"]
+
+
 def _build(out: Path) -> Path:
     if not MATHJAX.is_file():  # the site serves MathJax itself; fetch it the way `make book` does
         make = shutil.which("make")
@@ -56,15 +70,24 @@ def _build(out: Path) -> Path:
         fetched = subprocess.run([make, "-s", "mathjax"], cwd=ROOT, capture_output=True, text=True)
         if fetched.returncode != 0:
             raise RuntimeError(f"`make mathjax` failed:\n{fetched.stdout}{fetched.stderr}")
-    settings = config()
+    source = built_edition(out)
+    shutil.copytree(MATHJAX.parent, source / "_build" / "vendor" / "mathjax")
+    settings = yaml.safe_load((source / "_config.yml").read_text())
     settings["execute"]["execute_notebooks"] = "cache"
     settings["execute"]["cache"] = str(out / "jupyter_cache")
     if LOCAL_CACHE.is_dir():  # start from a copy of `make book`'s cache: only changed notebooks run
         shutil.copytree(LOCAL_CACHE, out / "jupyter_cache")
-    _execute_in_parallel(out / "jupyter_cache", lesson_notebooks(), settings["execute"]["timeout"])
+
+    def record(path: Path, seconds: float) -> None:
+        notebook_times.record(path.relative_to(source).as_posix(), seconds)
+
+    try:
+        execute(source, out / "jupyter_cache", on_done=record)
+    except ExecutionFailed as error:
+        raise RuntimeError(str(error)) from None
     config_path = out / "_config.yml"
     config_path.write_text(yaml.safe_dump(settings))
-    command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "--path-output", str(out),
+    command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(source), "--path-output", str(out),
                "--config", str(config_path), "--warningiserror", "--keep-going"]
     result = subprocess.run(command, capture_output=True, text=True)
     log = result.stdout + result.stderr
@@ -77,46 +100,7 @@ def _build(out: Path) -> Path:
 
 def lesson_notebooks() -> list[Path]:
     """The notebooks of the table of contents that the build executes (lessons, not exercises)."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [entry["file"] for part in toc["parts"] for chapter in part["chapters"]
-             for entry in [chapter, *chapter.get("sections", [])]]
-    return [ROOT / f"{file}.ipynb" for file in files
-            if file.startswith("book/") and (ROOT / f"{file}.ipynb").is_file()]
-
-
-def _execute_in_parallel(cache_path: Path, notebooks: list[Path], timeout: int) -> None:
-    """Execute the notebooks missing from the jupyter-cache at `cache_path`, one per CPU core, and
-    cache them; the build then finds them there (it matches notebooks by the hash of their code)
-    instead of executing them one after the other."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from jupyter_cache import get_cache
-    from jupyter_cache.executors.utils import create_cache_bundle, single_nb_execution
-
-    cache = get_cache(str(cache_path))
-    # Kernels inherit this process's environment: a non-interactive backend set by another module
-    # would silently drop every figure from the site.
-    os.environ.pop("MPLBACKEND", None)
-    todo = []
-    for path in notebooks:
-        cache.add_nb_to_project(str(path))
-        project_nb = cache.get_project_notebook(str(path))
-        try:
-            cache.match_cache_notebook(project_nb.nb)
-        except KeyError:
-            todo.append(project_nb)
-
-    def execute(project_nb):
-        return project_nb, single_nb_execution(project_nb.nb, cwd=str(Path(project_nb.uri).parent),
-                                               timeout=timeout, allow_errors=False)
-
-    with ThreadPoolExecutor(max(1, len(os.sched_getaffinity(0)))) as pool:
-        for project_nb, result in pool.map(execute, todo):
-            if result.err is not None:
-                raise RuntimeError(f"{project_nb.uri} failed to execute:\n{result.exc_string}")
-            notebook_times.record(Path(project_nb.uri).relative_to(ROOT).as_posix(), result.time)
-            bundle = create_cache_bundle(project_nb, result.cwd, None, result.time, result.exc_string)
-            cache.cache_notebook_bundle(bundle, check_validity=False, overwrite=True)
+    return book_lessons(ROOT)
 
 
 def built_site(tmp_path_factory) -> Path:

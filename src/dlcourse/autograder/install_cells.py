@@ -3,8 +3,8 @@
 On Colab, Binder or a fresh Jupyter the package is not installed, so every lesson and exercise
 starts with a cell that pip-installs it from the repository named in ``_config.yml``
 (``repository.url`` and ``repository.branch``: the one setting a fork changes). This module writes
-that cell into every notebook of ``book/`` and ``solutions/`` (``make install-cells``; then
-``make exercises``), and the tests check that no notebook disagrees with ``_config.yml``.
+that cell into every notebook of ``book/``, ``solutions/`` and ``exercises/`` (``make install-cells``;
+then ``make exercises``), and the tests check that no notebook disagrees with ``_config.yml``.
 
 Usage: ``python -m dlcourse.autograder.install_cells [--check]``.
 """
@@ -42,7 +42,8 @@ def install_cell_source(root: Path) -> str:
 
 
 def notebooks(root: Path) -> list[Path]:
-    return sorted([*root.glob("book/*/*.ipynb"), *root.glob("solutions/*/*.ipynb")])
+    """Lessons, solutions and exercises (the student edition rewrites its exercises' cells too)."""
+    return sorted([*root.glob("book/*/*.ipynb"), *root.glob("solutions/*/*.ipynb"), *root.glob("exercises/*/*.ipynb")])
 
 
 def stale(root: Path) -> list[str]:

@@ -106,3 +106,19 @@ class Markers:
 
     def without_mark_scheme(self, source: str) -> str:
         return self._replace(source, self.begin_mark_scheme, self.end_mark_scheme, False, None)
+
+    def public_text(self, source: str) -> str:
+        """``source`` without any region (solution, hidden tests, mark scheme) nor its markers."""
+        for begin, end in self.pairs():
+            source = self._replace(source, begin, end, False, None)
+        return source
+
+    def secret_regions(self, source: str) -> list[str]:
+        """The text inside every solution, hidden-test and mark-scheme region of ``source``."""
+        lines = source.splitlines()
+        return ["\n".join(lines[a + 1:b]) for begin, end in self.pairs() for a, b in self.regions(source, begin, end)]
+
+    def pairs(self) -> tuple[tuple[str, str], ...]:
+        """(begin, end) of each kind of region nbgrader removes from what students get."""
+        return ((self.begin_hidden, self.end_hidden), (self.begin_mark_scheme, self.end_mark_scheme),
+                (self.begin_solution, self.end_solution))

@@ -9,12 +9,12 @@ number between 0 and its points)::
 
     checks = Checks(points=3)
     assert_close(neuron(x, w, b), 5.5, "neuron(x, w, b) for the worked example")   # gate, 0 points
-    ### BEGIN HIDDEN TESTS
+    # the hidden tests, between nbgrader's hidden-test markers:
     with checks("random inputs against PyTorch", 2):
         ...
     with checks("inputs left unchanged", 1):
         ...
-    ### END HIDDEN TESTS
+    # (end of the hidden tests)
     checks.score()
 
 In the student's copy the hidden checks are gone, so ``score()`` has nothing to weigh and returns
