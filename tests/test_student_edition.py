@@ -108,7 +108,7 @@ def test_no_nbgrader_marker_hidden_test_mark_scheme_or_solution_anywhere_in_the_
 def test_publish_finds_a_solution_notebook_a_fixture_or_a_leaked_hidden_test(tmp_path):
     fake = tmp_path / "edition"
     (fake / "exercises" / "02-neuron").mkdir(parents=True)
-    shutil.copy(ROOT / "solutions" / "02-neuron" / "02-neuron.ipynb", fake / "exercises" / "02-neuron" / "02-neuron.ipynb")
+    shutil.copy(ROOT / "solutions" / "02-neuron" / "02-neuron.ipynb", fake / "exercises" / "02-neuron")
     (fake / "tests" / "fixtures").mkdir(parents=True)
     found = leaks(fake, ROOT)
     assert any("fixtures: an instructor-only folder" in p for p in found), found
@@ -208,7 +208,8 @@ def test_the_jupyterhub_button_appears_only_for_a_configured_hub_and_pulls_the_e
     settings["sphinx"]["config"] = {"extensions": settings["sphinx"]["config"]["extensions"]}
     settings["only_build_toc_files"] = True
     (book / "_config.yml").write_text(yaml.safe_dump(settings))
-    (book / "_toc.yml").write_text("format: jb-book\nroot: index\nchapters:\n  - file: book/02-neuron/02-gradient-descent\n")
+    page = lesson.removesuffix(".ipynb")
+    (book / "_toc.yml").write_text(f"format: jb-book\nroot: index\nchapters:\n  - file: {page}\n")
     result = subprocess.run([str(BIN / "jupyter-book"), "build", str(book)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     links = _launch_links(book / "_build" / "html" / "book" / "02-neuron" / "02-gradient-descent.html")
@@ -319,7 +320,8 @@ def test_a_fresh_environment_with_jupyter_and_torch_runs_lessons_after_their_ins
                          capture_output=True, text=True, timeout=1200)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-5000:]
     times = json.loads(run.stdout.split("TIMES ", 1)[1])
-    print(f"fresh environment in {setup:.0f} s; lessons: " + ", ".join(f"{Path(p).stem} {s:.0f} s" for p, s in times.items()))
+    print(f"fresh environment in {setup:.0f} s; lessons: "
+          + ", ".join(f"{Path(p).stem} {s:.0f} s" for p, s in times.items()))
     installed = subprocess.run([str(venv / "bin" / "python"), "-c", "import dlcourse, torch; print(dlcourse.__file__)"],
                                env=env, capture_output=True, text=True, check=True)
     assert str(venv) in installed.stdout, "dlcourse was not installed into the fresh environment by the install cell"

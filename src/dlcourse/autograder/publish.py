@@ -214,8 +214,8 @@ def _check_install_cells(dest: Path) -> None:
     for path in sorted([*dest.glob("book/*/*.ipynb"), *dest.glob("exercises/*/*.ipynb")]):
         code = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
         if not code or not code[0].source.startswith(INSTALL_MARK) or code[0].source != expected:
-            raise PublishError(f"{path.relative_to(dest)}: its install cell does not install from {dest / '_config.yml'}'s "
-                               "repository (run `make install-cells` in the source)")
+            raise PublishError(f"{path.relative_to(dest)}: its install cell does not install from the repository "
+                               "of _config.yml (run `make install-cells` in the source)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -223,7 +223,8 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dest", type=Path, help="an empty folder, or a clone of the student repository")
-    parser.add_argument("--repository", help="the student repository's address (default: repository.url of _config.yml)")
+    parser.add_argument("--repository",
+                        help="the student repository's address (default: repository.url of _config.yml)")
     parser.add_argument("--branch", help="its branch (default: repository.branch of _config.yml)")
     parser.add_argument("--jupyterhub-url", help="your JupyterHub (https://...): adds the JupyterHub launch button")
     args = parser.parse_args(argv)
