@@ -113,9 +113,10 @@ class Intake:
             return f"{len(self.submissions)} student folders"
         graded = sum(is_graded for _, is_graded in self.files.values())
         how = "guessed from the file names; --lms says so" if self.guessed else "--lms"
-        return (f"{len(self.files)} files in the {LAYOUT_NAMES[self.layout]} layout ({how}): {graded} notebooks "
-                f"to grade, {len(self.files) - graded} files set aside (each named in its student's row or "
-                "in the report's problems)")
+        aside = len(self.files) - graded
+        return (f"{len(self.files)} files in the {LAYOUT_NAMES[self.layout]} layout ({how}): {graded} notebook"
+                f"{'s' * (graded != 1)} to grade, {aside} file{'s' * (aside != 1)} set aside (each named in its "
+                "student's row or in the report's problems)")
 
 
 @dataclass(frozen=True)
