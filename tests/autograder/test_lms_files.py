@@ -89,6 +89,7 @@ def test_canvas_zip_keys_students_by_user_id_and_loses_no_file(tmp_path, lms):
         "104220": (Status.UNGRADABLE, "smithjo", False), "104230": (Status.MISSING_NOTEBOOK, "roemax", False),
         "104240": (Status.PENDING, "leeann", False), "104260": (Status.UNGRADABLE, "parkkim", False)}
     assert (intake.layout, intake.guessed) == ("canvas", lms is None)
+    assert ("guessed from the file names; --lms canvas names it" in intake.summary()) == (lms is None)
     assert (who(rows["104211"]), who(rows["104299"])) == ("jane 104211", "jane 104299"), "two Jane Does merged"
     assert who(rows["104216"]) == "an, re-uploaded"
     assert "graded 02-neuron-1.ipynb, the latest upload" in rows["104216"].notes[0]
@@ -198,6 +199,8 @@ def test_a_regex_layout_keeps_the_newest_by_timestamp_as_nbgrader_does(tmp_path)
     [sub] = intake_of(tmp_path, archive, lms=pattern).submissions
     assert (sub.student_id, who(sub)) == ("bitdiddle", "second")
     assert sub.submitted == datetime(2025, 3, 2, 9, tzinfo=UTC)
+    with pytest.raises(ValueError, match=r"with \(\?P<student_id>\.\.\.\) and \(\?P<file_id>\.\.\.\) groups"):
+        intake_of(tmp_path, archive, lms=r"(?P<student>\w+)_(?P<file_id>.+)")
 
 
 def test_nbgrader_timestamp_files_give_the_submission_time(tmp_path):
@@ -353,6 +356,16 @@ def test_grade_refuses_a_bad_roster_column_or_an_anonymous_zip_with_a_roster_bef
     assert cli.main([*base, "--late-penalty", "10%/day"]) == 2
     assert "--late-penalty needs --due" in capsys.readouterr().err
     assert not (tmp_path / "out" / "grades.csv").exists()
+
+
+def test_the_help_of_both_commands_shows_the_new_options(capsys):
+    for command, options in (("grade", ("--roster", "--lms-assignment", "--due", "--late-penalty",
+                                        "--late-flag-penalty", "10%/day,max=50%")),
+                             ("marks", ("--roster", "--blank-is-zero", "--lms-export"))):
+        with pytest.raises(SystemExit):
+            cli.main([command, "--help"])
+        text = capsys.readouterr().out
+        assert all(option in text for option in options), text
 
 
 # --- late work ------------------------------------------------------------------------------------

@@ -267,6 +267,8 @@ def grade(args: argparse.Namespace) -> int:
     from dlcourse.autograder.release import find_course_root
 
     course = Path(args.course).resolve() if args.course else find_course_root()
+    if args.lms and args.lms.lower() in LAYOUTS:
+        args.lms = args.lms.lower()
     if not 1 <= args.jobs <= MAX_JOBS:
         return _fail(f"--jobs must be between 1 and {MAX_JOBS}, got {args.jobs}")
     sandbox = not args.no_sandbox
@@ -442,6 +444,11 @@ def marks(args: argparse.Namespace) -> int:
     recorded = json.loads((out / "lms.json").read_text()) if (out / "lms.json").is_file() else {}
     roster_path = args.roster or (recorded.get("roster") if not args.lms_export or
                                   args.lms_export == recorded.get("kind") else None)
+    notes: list[str] = []
+    if roster_path and not args.roster and not Path(roster_path).is_file():
+        notes.append(f"the roster {roster_path} that `dlcourse grade` used is gone: pass --roster to write the "
+                     "LMS's file with the totals")
+        roster_path = None
     roster = None
     try:
         if roster_path:
@@ -471,7 +478,6 @@ def marks(args: argparse.Namespace) -> int:
         writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
-    notes: list[str] = []
     imported = _write_lms_file(args.lms_export, roster, recorded.get("layout", "folders"),
                                args.lms_assignment or recorded.get("assignment"), assignment.slug, rows, out, notes)
     print(f"Merged written marks of {len(points)} students into {grades_csv}"
@@ -514,7 +520,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                          "them (OUT/canvas-SLUG.csv or OUT/moodle-SLUG.csv)")
     g.add_argument("--due", help="the due time, ISO 8601 (2025-03-01T23:59, or with an offset: ...+01:00; without "
                                  "one it is this computer's local time)")
-    g.add_argument("--late-penalty", help=f"points off for late work (needs --due): {POLICY_HELP}, in percent of "
+    policy_help = POLICY_HELP.replace("%", "%%")   # argparse formats help strings with %
+    g.add_argument("--late-penalty", help=f"points off for late work (needs --due): {policy_help}, in percent of "
                                           "the maximum points per started day or hour")
     g.add_argument("--late-flag-penalty", help="a flat penalty, e.g. 10%%, for a submission the LMS flags late "
                                                "without saying when (Canvas's _LATE); default: reported, not "

@@ -112,7 +112,7 @@ class Intake:
         if self.layout == "folders":
             return f"{len(self.submissions)} student folders"
         graded = sum(is_graded for _, is_graded in self.files.values())
-        how = "guessed from the file names; --lms says so" if self.guessed else "--lms"
+        how = f"guessed from the file names; --lms {self.layout} names it" if self.guessed else "--lms"
         aside = len(self.files) - graded
         return (f"{len(self.files)} files in the {LAYOUT_NAMES[self.layout]} layout ({how}): {graded} notebook"
                 f"{'s' * (graded != 1)} to grade, {aside} file{'s' * (aside != 1)} set aside (each named in its "
@@ -182,10 +182,13 @@ def _regex_parser(pattern: str) -> Callable[[str], LmsFile | None]:
     from nbgrader.plugins.zipcollect import FileNameCollectorPlugin
 
     try:
-        re.compile(pattern)
+        groups = re.compile(pattern).groupindex
     except re.error as error:
         raise ValueError(f"--lms {pattern!r} is neither canvas, moodle nor a valid regular expression "
                          f"({error})") from None
+    if not {"student_id", "file_id"} <= set(groups):
+        raise ValueError(f"--lms {pattern!r} is neither canvas, moodle nor a regular expression with "
+                         "(?P<student_id>...) and (?P<file_id>...) groups")
     collector = FileNameCollectorPlugin(named_regexp=pattern)
 
     def parse(path: str) -> LmsFile | None:
@@ -298,7 +301,7 @@ def _unwrap(root: Path, slug: str, tainted: set[str]) -> tuple[Path, set[str]]:
 def _layout(files: list[str], lms: str | None) -> tuple[str, bool]:
     """The layout named by ``--lms``, else the one that accounts for the most files (and True)."""
     if lms:
-        return (lms if lms in LAYOUTS else "regex"), False
+        return (lms.lower() if lms.lower() in LAYOUTS else "regex"), False
     counts = {"moodle": sum(parse_moodle(p) is not None for p in files),
               "canvas": sum(parse_canvas(p) is not None for p in files),
               "folders": sum("/" in p for p in files)}
