@@ -35,6 +35,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 
 from dlcourse.autograder.assemble import (Assignment, Step, build_program, load_assignment, solution_program,
@@ -180,7 +181,7 @@ def _site_url(course: Path, given: str | None) -> str | None:
 class LatePlan:
     """``--due``, ``--late-penalty`` and ``--late-flag-penalty``, read."""
 
-    due: object = None                 # datetime | None
+    due: datetime | None = None
     policy: LatePolicy | None = None
     flag_percent: float | None = None
 
