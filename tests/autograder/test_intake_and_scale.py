@@ -55,8 +55,8 @@ def test_grade_refuses_a_zip_bomb_with_a_clear_error(tmp_path):
 
 
 @pytest.mark.parametrize("lms,names", [
-    ("canvas", {"doejane_12345_678901_02-neuron.ipynb": "doejane",
-                "smithj_LATE_2345_678902_02-neuron-1.ipynb": "smithj"}),
+    ("canvas", {"doejane_12345_678901_02-neuron.ipynb": "12345",            # the Canvas user id, not the name
+                "smithj_LATE_2345_678902_02-neuron-1.ipynb": "2345"}),
     ("moodle", {"Jane Doe_12345_assignsubmission_file_02-neuron.ipynb": "12345"})])
 def test_lms_export_file_names_are_sorted_into_student_folders(tmp_path, lms, names):
     archive = make_zip(tmp_path / "export.zip", {name: '{"cells": []}' for name in names})
@@ -84,7 +84,7 @@ def test_canvas_zip_of_normal_submissions_grades_with_exit_status_zero(tmp_path)
     rows = read_grades(tmp_path / "out")
     assert process.returncode == 0, process.stderr[-2000:]
     assert {k: (float(v["score"]), v["status"]) for k, v in rows.items()} == {
-        "doejane": (MAX, "graded"), "smithj": (0, "graded")}
+        "12345": (MAX, "graded"), "2345": (0, "graded")}
     assert "grading" in process.stderr  # the progress bar
 
 

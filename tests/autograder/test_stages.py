@@ -194,18 +194,19 @@ def test_written_answers_are_read_from_the_submission_and_the_stub_counts_as_no_
 
 # --- LMS files and feedback --------------------------------------------------------------------------
 
-def test_lms_exports_have_the_columns_each_lms_imports(tmp_path):
+def test_exports_of_login_name_ids_have_the_columns_each_lms_imports(tmp_path):
+    """Students keyed by login names (a folder each, JupyterHub): Canvas's SIS Login ID, Moodle's CSV import."""
     rows = [{"student_id": "doejane", "score": "17", "max_score": "19", "status": "graded", "reason": ""},
             {"student_id": "roe", "score": "0", "max_score": "19", "status": "ungradable", "reason": "empty file"}]
-    canvas = list(csv.reader(open(write_export("canvas", SLUG, rows, tmp_path))))
+    canvas = list(csv.reader(open(write_export("canvas", SLUG, rows, tmp_path, lms_ids=False)[0])))
     assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", SLUG]
     assert canvas[1] == ["Points Possible", "", "", "", "", "19"]
     assert canvas[2] == ["doejane", "", "", "doejane", "", "17"]
-    moodle = list(csv.reader(open(write_export("moodle", SLUG, rows, tmp_path))))
+    moodle = list(csv.reader(open(write_export("moodle", SLUG, rows, tmp_path, lms_ids=False)[0])))
     assert moodle[0] == ["Identifier", SLUG, f"{SLUG} feedback"]
     assert moodle[2] == ["roe", "0", "ungradable: empty file"]
     merged = [dict(r, total="18", total_max="21") for r in rows]
-    assert list(csv.reader(open(write_export("canvas", SLUG, merged, tmp_path))))[1][-1] == "21"
+    assert list(csv.reader(open(write_export("canvas", SLUG, merged, tmp_path, lms_ids=False)[0])))[1][-1] == "21"
 
 
 def test_feedback_names_the_part_what_was_checked_and_the_lesson(tmp_path):

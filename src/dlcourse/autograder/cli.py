@@ -11,8 +11,15 @@ full marks and the untouched exercise 0 in the same sandbox, or nothing is grade
 when every submission was graded normally, 1 otherwise, 2 when the command could not run (bad
 arguments, missing data, a failed canary).
 
+With an LMS's download (``--lms canvas|moodle``, or guessed from the file names), students are keyed
+by the LMS's own ids; ``--roster`` (the LMS's grade file: Canvas's gradebook export, Moodle's
+grading worksheet) gives every student a row and is written back filled in, ready to upload.
+``--due`` and ``--late-penalty`` take off points for late work, the scores before and after both
+in grades.csv.
+
 ``dlcourse marks ASSIGNMENT --out DIR --written SHEET`` merges the filled written-answer sheet into
-DIR/grades.csv (columns written and total). See autograder/README.md for the whole workflow.
+DIR/grades.csv (columns written and total) and rewrites the LMS's import file with the totals. See
+autograder/README.md for the whole workflow.
 """
 
 from __future__ import annotations
@@ -28,15 +35,19 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 
 from dlcourse.autograder.assemble import (Assignment, Step, build_program, load_assignment, solution_program,
                                           written_answers)
 from dlcourse.autograder.datasets import DataUnavailable, StagedData, stage
-from dlcourse.autograder.intake import LMS_PATTERNS, Submission, UnsafeArchive, collect
-from dlcourse.autograder.lms import FORMATS, write_export
-from dlcourse.autograder.report import (Grade, Part, readable_message, safe_message, write_checks_csv, write_csv,
-                                       write_feedback, write_parts_csv, write_report)
+from dlcourse.autograder.intake import LAYOUTS, Intake, Submission, UnsafeArchive, collect
+from dlcourse.autograder.late import (POLICY_HELP, LatePolicy, Lateness, assess, parse_due, parse_lms_time,
+                                      parse_percent, parse_policy, penalised)
+from dlcourse.autograder.lms import FORMATS, write_export, write_import
+from dlcourse.autograder.report import (GRADES_COLUMNS, Grade, Part, readable_message, safe_message, write_checks_csv,
+                                        write_csv, write_feedback, write_parts_csv, write_report)
+from dlcourse.autograder.roster import Roster, RosterError, merge, read_roster
 from dlcourse.autograder.runner import CellResult, run_program
 from dlcourse.autograder.scoring import cell_checks, cell_score
 from dlcourse.autograder.sandbox import MAX_JOBS, Limits, bwrap_path, protections
@@ -109,7 +120,7 @@ def score_part(test: Step, cell: CellResult, secrets: set[str], failed_answers: 
 def grade_one(sub: Submission, run: GradingRun, slot: int) -> Grade:
     """Grade one submission; never raises (an unexpected failure becomes an ``ungradable`` row)."""
     if sub.status != Status.PENDING:
-        return Grade(sub.student_id, 0.0, run.assignment.max_score, sub.status, sub.reason)
+        return Grade(sub.student_id, 0.0, run.assignment.max_score, sub.status, "; ".join([sub.reason] + sub.notes))
     try:
         steps, notes = build_program(run.assignment, sub.notebook)
         return grade_program(sub.student_id, steps, notes + sub.notes, run, slot)
@@ -166,11 +177,99 @@ def _site_url(course: Path, given: str | None) -> str | None:
     return site or None
 
 
+@dataclass
+class LatePlan:
+    """``--due``, ``--late-penalty`` and ``--late-flag-penalty``, read."""
+
+    due: datetime | None = None
+    policy: LatePolicy | None = None
+    flag_percent: float | None = None
+
+    def describe(self) -> str:
+        if self.due is None and self.flag_percent is None:
+            return ""
+        text = f" Due {self.due.isoformat(timespec='minutes')}; " if self.due else " "
+        text += f"late penalty {self.policy}" if self.policy else "no late penalty"
+        if self.flag_percent is not None:
+            text += f"; Canvas's late flag without a time: {self.flag_percent:g}%"
+        return text + "."
+
+
+def _late_plan(args: argparse.Namespace) -> LatePlan:
+    """The late-work options, checked. Raises ValueError saying what is wrong."""
+    plan = LatePlan(parse_due(args.due) if args.due else None,
+                    parse_policy(args.late_penalty) if args.late_penalty else None,
+                    parse_percent(args.late_flag_penalty) if args.late_flag_penalty else None)
+    if plan.policy and plan.due is None:
+        raise ValueError("--late-penalty needs --due (the time it counts from)")
+    return plan
+
+
+def _roster(args: argparse.Namespace) -> Roster | None:
+    """``--roster``, read (None without one). Raises RosterError."""
+    if not args.roster:
+        if args.lms_assignment and args.lms_export != "canvas":
+            raise RosterError("--lms-assignment names a Canvas gradebook column: use it with --roster or "
+                              "--lms-export canvas")
+        return None
+    if args.lms not in LAYOUTS:
+        raise RosterError("--roster needs --lms canvas or --lms moodle: the LMS whose download and grade file "
+                          "these are")
+    if args.lms_export and args.lms_export != args.lms:
+        raise RosterError(f"--roster is a {args.lms} file, so the import file is {args.lms}'s; drop "
+                          f"--lms-export {args.lms_export}")
+    return read_roster(args.lms, Path(args.roster), args.assignment, args.lms_assignment)
+
+
+def _lateness(subs: list[Submission], roster: Roster | None, plan: LatePlan, intake: Intake,
+              problems: list[str], notes: list[str]) -> dict[str, Lateness]:
+    """Each submission's lateness (student id -> Lateness), from its recorded time or the LMS's flag."""
+    result, unknown = {}, []
+    for sub in subs:
+        if sub.status == Status.MISSING:
+            continue
+        when = sub.submitted
+        if when is None and roster is not None and roster.kind == "moodle":
+            try:
+                when = parse_lms_time(roster.submitted.get(sub.student_id, ""), plan.due)
+            except ValueError as error:
+                problems.append(f"{sub.student_id}: the worksheet's Last modified (submission) {error}: lateness "
+                                "not checked")
+        if plan.due is not None and when is None and not sub.late_flag and sub.status == Status.PENDING:
+            unknown.append(sub.student_id)
+        result[sub.student_id] = assess(when, sub.late_flag, plan.due, plan.policy, plan.flag_percent)
+    if unknown and intake.layout == "canvas":
+        notes.append("Canvas's download holds no submission times: lateness comes from its _LATE flags "
+                     "(--late-flag-penalty), not from --due")
+    elif unknown:
+        problems.append(f"--due: no submission time for {len(unknown)} students ({', '.join(unknown[:10])}"
+                        f"{', ...' if len(unknown) > 10 else ''}; no timestamp.txt or worksheet time): not "
+                        "checked for lateness")
+    return result
+
+
+def _finish(grades: list[Grade], subs: list[Submission], lateness: dict[str, Lateness]) -> None:
+    """Names, submission times and late penalties onto the grades (the score before the penalty kept)."""
+    by_id = {sub.student_id: sub for sub in subs}
+    for g in grades:
+        g.name = by_id[g.student_id].name if g.student_id in by_id else ""
+        late = lateness.get(g.student_id)
+        if late is None:
+            continue
+        g.submitted, g.late = late.submitted, late.late
+        g.reason = "; ".join(part for part in (g.reason, late.note) if part)
+        if late.percent and g.status.ran:
+            g.score_before_penalty, g.penalty_percent = g.score, late.percent
+            g.score = penalised(g.score, g.max_score, late.percent)
+
+
 def grade(args: argparse.Namespace) -> int:
     """Run the ``grade`` command; return the exit status."""
     from dlcourse.autograder.release import find_course_root
 
     course = Path(args.course).resolve() if args.course else find_course_root()
+    if args.lms and args.lms.lower() in LAYOUTS:
+        args.lms = args.lms.lower()
     if not 1 <= args.jobs <= MAX_JOBS:
         return _fail(f"--jobs must be between 1 and {MAX_JOBS}, got {args.jobs}")
     sandbox = not args.no_sandbox
@@ -179,8 +278,10 @@ def grade(args: argparse.Namespace) -> int:
                      "Install it (`make sysdeps`, or `apt-get install bubblewrap`), or pass --no-sandbox to grade "
                      "WITHOUT isolation (only for code you trust).")
     try:
+        plan = _late_plan(args)
+        roster = _roster(args)
         assignment = load_assignment(course, args.assignment)
-    except (FileNotFoundError, ValueError) as error:
+    except (FileNotFoundError, ValueError) as error:   # RosterError is a ValueError
         return _fail(str(error))
     limits = Limits(memory_mb=args.memory, cell_timeout=args.timeout, notebook_timeout=args.notebook_timeout,
                     output_bytes=args.max_output)
@@ -188,30 +289,47 @@ def grade(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="dlcourse-grade-"))
     workdir.chmod(0o711)
+    notes: list[str] = []
     try:
         try:
-            data = stage(assignment.datasets, workdir)
-        except DataUnavailable as error:
-            return _fail(f"{assignment.slug} reads data that is not available, so nobody was graded.\n{error}")
+            intake = collect(Path(args.submissions), args.assignment, workdir, args.lms, args.max_zip_mb * 2**20,
+                             set(roster.students) if roster else None)
+        except (UnsafeArchive, FileNotFoundError, ValueError) as error:
+            return _fail(str(error))
+        subs, problems = intake.submissions, list(intake.problems)
+        if roster is not None:
+            anonymous = [s.student_id for s in subs if s.student_id.startswith("anon_")]
+            if anonymous and roster.kind == "canvas":
+                return _fail(f"the zip is from an anonymously graded assignment ({len(anonymous)} anon_ ids, e.g. "
+                             f"{anonymous[0]}), whose ids Canvas's gradebook does not show, so they cannot be matched "
+                             "to the roster; grade without --roster (grades.csv keyed by the anonymous ids) and enter "
+                             "the grades in SpeedGrader, or post the grades and download the zip again")
+            problems += merge(subs, roster)
+            expected = assignment.max_score + sum(q.points for q in assignment.written)
+            if roster.maximum is not None and abs(roster.maximum - expected) > 1e-9:
+                problems.append(f"{roster.path.name} gives {roster.assignment} {roster.maximum:g} points, the "
+                                f"assignment is worth {expected:g}: the import file has the points as graded (change "
+                                "the points in the LMS to match; Moodle skips grades above its maximum)")
+        lateness = _lateness(subs, roster, plan, intake, problems, notes)
+        data = stage(assignment.datasets, workdir)
         run = GradingRun(assignment, workdir, limits, sandbox, data, assignment.hidden_lines(),
                          {} if args.save_outputs else None)
         canary_note = "Canary skipped (--skip-canary)."
         if not args.skip_canary:
             print("canary: grading the solution and the blank exercise first", file=sys.stderr)
-            problems, seconds = canary(run, args.jobs)
-            if problems:
+            canary_problems, seconds = canary(run, args.jobs)
+            if canary_problems:
                 return _fail("the canary failed, so nobody was graded: in this grading environment\n  "
-                             + "\n  ".join(problems) + "\nFix the environment (data, limits, packages) or the "
+                             + "\n  ".join(canary_problems) + "\nFix the environment (data, limits, packages) or the "
                              "tests; --skip-canary grades anyway.")
             canary_note = (f"Canary passed in {seconds:.1f} s: the solution scored "
                            f"{assignment.max_score:g}/{assignment.max_score:g} and the blank exercise 0.")
-        try:
-            intake = collect(Path(args.submissions), args.assignment, workdir, args.lms, args.max_zip_mb * 2**20)
-        except (UnsafeArchive, FileNotFoundError) as error:
-            return _fail(str(error))
-        grades = _grade_all(intake.submissions, run, args.jobs)
+        grades = _grade_all(subs, run, args.jobs)
+    except DataUnavailable as error:
+        return _fail(f"{assignment.slug} reads data that is not available, so nobody was graded.\n{error}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    _finish(grades, subs, lateness)
     grades.sort(key=lambda g: g.student_id)
     write_csv(grades, out / "grades.csv")
     write_parts_csv(grades, out / "parts.csv")
@@ -222,18 +340,55 @@ def grade(args: argparse.Namespace) -> int:
     site = _site_url(course, args.site_url)
     for g in grades:
         write_feedback(g, assignment, feedback, site)
-    settings = (f"Limits: {limits.cell_timeout:g} s per cell, {limits.notebook_timeout:g} s per notebook, "
-                f"{limits.memory_mb} MB memory; {args.jobs} parallel jobs. {canary_note}")
-    write_report(grades, assignment, out / "report.html", protections(sandbox, limits), intake.problems, settings)
-    answers = {s.student_id: written_answers(assignment, s.notebook) for s in intake.submissions}
+    answers = {s.student_id: written_answers(assignment, s.notebook) for s in subs if s.status != Status.MISSING}
     written = write_sheets(assignment, answers, out / "written")
-    if args.lms_export:
-        write_export(args.lms_export, assignment.slug, _read_rows(out / "grades.csv"), out)
-    bad = [g for g in grades if not g.normal]
-    print(f"{len(grades)} submissions: {len(grades) - len(bad)} graded normally, {len(bad)} with problems. "
-          f"Wrote {out / 'grades.csv'}, {out / 'report.html'}, {feedback}/"
-          + (f" and {written[0].parent}/ (written answers to mark)" if written else "") + ".", file=sys.stderr)
-    return 1 if bad or intake.problems else 0
+    rows = _read_rows(out / "grades.csv")
+    imported = _write_lms_file(args.lms_export, roster, intake.layout, args.lms_assignment, assignment.slug, rows,
+                               out, notes)
+    recorded = {"layout": intake.layout, "kind": roster.kind if roster else args.lms_export,
+                "roster": str(Path(args.roster).resolve()) if roster else None,
+                "assignment": roster.assignment if roster else args.lms_assignment}
+    (out / "lms.json").write_text(json.dumps(recorded, indent=1))
+    settings = (f"Submissions: {intake.summary()}. Limits: {limits.cell_timeout:g} s per cell, "
+                f"{limits.notebook_timeout:g} s per notebook, {limits.memory_mb} MB memory; {args.jobs} parallel "
+                f"jobs.{plan.describe()} {canary_note}")
+    write_report(grades, assignment, out / "report.html", protections(sandbox, limits),
+                 problems + [f"Note: {n}" for n in notes], settings)
+    bad = [g for g in grades if not g.normal and g.status != Status.MISSING]
+    missing = sum(g.status == Status.MISSING for g in grades)
+    print(f"Found {intake.summary()}.\n{len(grades)} rows: {len(grades) - len(bad) - missing} graded normally, "
+          f"{len(bad)} with problems" + (f", {missing} on the roster sent nothing (missing, 0 points)" * bool(missing))
+          + f". Wrote {out / 'grades.csv'}, {out / 'report.html'}, {feedback}/"
+          + (f", {written[0].parent}/ (written answers to mark)" if written else "")
+          + (f" and {imported} (upload it to {_lms_name(imported)})" if imported else "") + ".", file=sys.stderr)
+    _print_list("problem", problems)
+    _print_list("note", notes)
+    return 1 if bad or problems else 0
+
+
+def _lms_name(path: Path) -> str:
+    return "Canvas: Grades > Import" if path.name.startswith("canvas") else \
+        "Moodle: View all submissions > Upload grading worksheet, or Grades > Import"
+
+
+def _print_list(kind: str, items: list[str], limit: int = 12) -> None:
+    for item in items[:limit]:
+        print(f"{kind}: {item}", file=sys.stderr)
+    if len(items) > limit:
+        print(f"... and {len(items) - limit} more {kind}s: see report.html", file=sys.stderr)
+
+
+def _write_lms_file(kind: str | None, roster: Roster | None, layout: str, column: str | None, slug: str,
+                    rows: list[dict], out: Path, notes: list[str]) -> Path | None:
+    """The LMS's import file: the roster filled in, else ``--lms-export``'s file (its notes added)."""
+    if roster is not None:
+        return write_import(roster, slug, rows, out)
+    if kind:
+        path, said = write_export(kind, slug, rows, out, lms_ids=layout == kind,
+                                  column=column if kind == "canvas" else None)
+        notes.extend(said)
+        return path
+    return None
 
 
 def _grade_all(submissions: list[Submission], run: GradingRun, jobs: int) -> list[Grade]:
@@ -273,7 +428,8 @@ def _read_rows(path: Path) -> list[dict]:
 
 
 def marks(args: argparse.Namespace) -> int:
-    """Run the ``marks`` command: merge a filled written-answer sheet into grades.csv."""
+    """Run the ``marks`` command: merge a filled written-answer sheet into grades.csv, and write the
+    LMS's import file again with the totals."""
     from dlcourse.autograder.release import find_course_root
 
     course = Path(args.course).resolve() if args.course else find_course_root()
@@ -281,28 +437,53 @@ def marks(args: argparse.Namespace) -> int:
         assignment = load_assignment(course, args.assignment)
     except (FileNotFoundError, ValueError) as error:
         return _fail(str(error))
-    grades_csv = Path(args.out) / "grades.csv"
+    out = Path(args.out)
+    grades_csv = out / "grades.csv"
     if not grades_csv.is_file():
         return _fail(f"{grades_csv} does not exist: run `dlcourse grade {args.assignment} ... --out {args.out}` first")
     rows = _read_rows(grades_csv)
+    recorded = json.loads((out / "lms.json").read_text()) if (out / "lms.json").is_file() else {}
+    roster_path = args.roster or (recorded.get("roster") if not args.lms_export or
+                                  args.lms_export == recorded.get("kind") else None)
+    notes: list[str] = []
+    if roster_path and not args.roster and not Path(roster_path).is_file():
+        notes.append(f"the roster {roster_path} that `dlcourse grade` used is gone: pass --roster to write the "
+                     "LMS's file with the totals")
+        roster_path = None
+    roster = None
     try:
-        points = read_marks(Path(args.written), assignment, [row["student_id"] for row in rows])
-    except MarksError as error:
+        if roster_path:
+            kind = args.lms_export or recorded.get("kind")
+            if kind not in FORMATS:
+                return _fail("--roster needs --lms-export canvas or --lms-export moodle (the roster's format)")
+            roster = read_roster(kind, Path(roster_path), assignment.slug,
+                                 args.lms_assignment or recorded.get("assignment"))
+        students = [row["student_id"] for row in rows if row["status"] != Status.MISSING]
+        points = read_marks(Path(args.written), assignment, students, args.blank_is_zero)
+    except (MarksError, RosterError) as error:
         return _fail(str(error))
     written_max = sum(q.points for q in assignment.written)
     for row in rows:
+        before = float(row.get("score_before_penalty") or row["score"])
         row["written"] = f"{points.get(row['student_id'], 0.0):g}"
         row["written_max"] = f"{written_max:g}"
-        row["total"] = f"{float(row['score']) + float(row['written']):g}"
         row["total_max"] = f"{float(row['max_score']) + written_max:g}"
-    fields = ["student_id", "score", "max_score", "written", "written_max", "total", "total_max", "status", "reason"]
-    with open(grades_csv, "w", newline="") as handle:
+        total = penalised(before + float(row["written"]), float(row["total_max"]),
+                          float(row.get("penalty_percent") or 0))
+        row["total"] = f"{total:g}"
+    added = ["written", "written_max", "total", "total_max"]
+    columns = [c for c in (list(rows[0]) if rows else GRADES_COLUMNS) if c not in added]
+    at = columns.index("max_score") + 1 if "max_score" in columns else len(columns)
+    fields = columns[:at] + added + columns[at:]
+    with open(grades_csv, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
-    if args.lms_export:
-        write_export(args.lms_export, assignment.slug, rows, Path(args.out))
-    print(f"Merged written marks of {len(rows)} students into {grades_csv}.", file=sys.stderr)
+    imported = _write_lms_file(args.lms_export, roster, recorded.get("layout", "folders"),
+                               args.lms_assignment or recorded.get("assignment"), assignment.slug, rows, out, notes)
+    print(f"Merged written marks of {len(points)} students into {grades_csv}"
+          + (f"; wrote {imported} with the totals" if imported else "") + ".", file=sys.stderr)
+    _print_list("note", notes)
     return 0
 
 
@@ -315,10 +496,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dlcourse", description="The course's instructor tools.")
     commands = parser.add_subparsers(dest="command", required=True)
     g = commands.add_parser("grade", help="auto-grade a chapter's submissions",
-                            description="\n\n".join(__doc__.split("\n\n")[:2]),
+                            description="\n\n".join(__doc__.split("\n\n")[:3]),
                             formatter_class=argparse.RawDescriptionHelpFormatter)
     g.add_argument("assignment", help="chapter slug, e.g. 02-neuron (source: solutions/SLUG/SLUG.ipynb)")
-    g.add_argument("submissions", help="folder with one sub-folder per student, a zip of that, or an LMS export zip")
+    g.add_argument("submissions", help="folder with one sub-folder per student, a zip of that, or an LMS's "
+                                       "download zip")
     g.add_argument("--out", required=True, help="output folder for grades.csv, feedback/, report.html and written/")
     g.add_argument("--course", help="the course repository (default: found above the current folder)")
     g.add_argument("--jobs", type=int, default=2, help="submissions graded at once (default 2)")
@@ -327,10 +509,24 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--memory", type=int, default=2048, help="memory limit per kernel in MB (default 2048)")
     g.add_argument("--max-output", type=int, default=64_000, help="output bytes kept per cell (default 64000)")
     g.add_argument("--max-zip-mb", type=int, default=1024, help="largest decompressed size of a zip (default 1024)")
-    g.add_argument("--lms", help=f"file-name pattern of a flat LMS export: {', '.join(LMS_PATTERNS)} or a regular "
-                                 "expression with (?P<student_id>...) and (?P<file_id>...) groups (default: guessed)")
-    g.add_argument("--lms-export", choices=FORMATS, help="also write the grades as the LMS imports them "
-                                                         "(OUT/canvas-SLUG.csv or OUT/moodle-SLUG.csv)")
+    g.add_argument("--lms", help=f"the layout of an LMS's download: {', '.join(LAYOUTS)}, or a regular expression "
+                                 "with (?P<student_id>...) and (?P<file_id>...) groups, optionally "
+                                 "(?P<timestamp>...) (default: guessed from the file names)")
+    g.add_argument("--roster", help="the LMS's grade file (Canvas: the gradebook export CSV; Moodle: the "
+                                    "assignment's grading worksheet): every student gets a row, and the file is "
+                                    "written back to OUT with the grades filled in (needs --lms canvas|moodle)")
+    g.add_argument("--lms-assignment", help="the Canvas gradebook column of the assignment, 'Title (id)', its title "
+                                            "or id (default: the column titled like the assignment)")
+    g.add_argument("--lms-export", choices=FORMATS, help="without --roster, also write the grades as the LMS imports "
+                                                         "them (OUT/canvas-SLUG.csv or OUT/moodle-SLUG.csv)")
+    g.add_argument("--due", help="the due time, ISO 8601 (2025-03-01T23:59, or with an offset: ...+01:00; without "
+                                 "one it is this computer's local time)")
+    policy_help = POLICY_HELP.replace("%", "%%")   # argparse formats help strings with %
+    g.add_argument("--late-penalty", help=f"points off for late work (needs --due): {policy_help}, in percent of "
+                                          "the maximum points per started day or hour")
+    g.add_argument("--late-flag-penalty", help="a flat penalty, e.g. 10%%, for a submission the LMS flags late "
+                                               "without saying when (Canvas's _LATE); default: reported, not "
+                                               "penalised")
     g.add_argument("--site-url", help="the published course website, for the lesson links of the feedback "
                                       "(default: html.baseurl of _config.yml)")
     g.add_argument("--skip-canary", action="store_true",
@@ -341,12 +537,17 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--no-sandbox", action="store_true",
                    help="run student code WITHOUT bubblewrap isolation (no filesystem or network protection)")
     m = commands.add_parser("marks", help="merge the filled written-answer sheet into grades.csv",
-                            description=__doc__.split("\n\n")[2])
+                            description=__doc__.split("\n\n")[3])
     m.add_argument("assignment", help="chapter slug, e.g. 02-neuron")
     m.add_argument("--out", required=True, help="the output folder of `dlcourse grade` (holds grades.csv)")
-    m.add_argument("--written", required=True, help="the filled sheet (written/SLUG.csv with points filled in)")
+    m.add_argument("--written", required=True, help="the filled sheet (written/SLUG.csv with points filled in; "
+                                                     "saved by any spreadsheet)")
     m.add_argument("--course", help="the course repository (default: found above the current folder)")
+    m.add_argument("--blank-is-zero", action="store_true", help="a blank mark is 0 points (default: an error)")
     m.add_argument("--lms-export", choices=FORMATS, help="also rewrite the LMS grade file with the totals")
+    m.add_argument("--roster", help="the LMS's grade file to fill in with the totals (default: the one `dlcourse "
+                                    "grade` used)")
+    m.add_argument("--lms-assignment", help="the Canvas gradebook column, as for `dlcourse grade`")
     return parser
 
 

@@ -45,10 +45,20 @@ class Grade:
     reason: str
     seconds: float = 0.0
     parts: list[Part] = field(default_factory=list)
+    name: str = ""                        # as the LMS or its roster has it
+    submitted: str = ""                   # when it came in (ISO 8601), when known
+    late: str = ""                        # how late ("" on time or not known)
+    penalty_percent: float = 0.0          # late penalty, in percent of the maximum points
+    score_before_penalty: float | None = None
 
     @property
     def normal(self) -> bool:
         return self.status == Status.GRADED
+
+
+#: grades.csv's columns: ``score`` is after the late penalty, ``score_before_penalty`` before it.
+GRADES_COLUMNS = ["student_id", "name", "score", "max_score", "status", "reason", "submitted", "late",
+                  "penalty_percent", "score_before_penalty"]
 
 
 def safe_message(message: str, secret_lines: set[str]) -> str:
@@ -68,11 +78,14 @@ def readable_message(message: str) -> str:
 
 
 def write_csv(grades: list[Grade], path: Path) -> None:
-    with open(path, "w", newline="") as handle:
+    """grades.csv: one row per student (columns GRADES_COLUMNS)."""
+    with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student_id", "score", "max_score", "status", "reason"])
+        writer.writerow(GRADES_COLUMNS)
         for g in grades:
-            writer.writerow([g.student_id, f"{g.score:g}", f"{g.max_score:g}", g.status, g.reason])
+            before = g.score if g.score_before_penalty is None else g.score_before_penalty
+            writer.writerow([g.student_id, g.name, f"{g.score:g}", f"{g.max_score:g}", g.status, g.reason,
+                             g.submitted, g.late, f"{g.penalty_percent:g}", f"{before:g}"])
 
 
 def write_parts_csv(grades: list[Grade], path: Path) -> None:
@@ -156,6 +169,10 @@ def write_feedback(grade: Grade, assignment: Assignment, folder: Path, site_url:
                     f"<td>{p.points:g} / {p.max_points:g}</td><td>{detail}</td></tr>")
     body = (f"<p>Student <b>{e(grade.student_id)}</b>: <b>{grade.score:g} / {grade.max_score:g}</b> points "
             f"for the automatically graded parts.</p>")
+    if grade.late:
+        before = grade.score if grade.score_before_penalty is None else grade.score_before_penalty
+        body += (f"<p>Late: {e(grade.late)}. " + (f"Penalty: {grade.penalty_percent:g}% of the points, "
+                 f"{before:g} before it." if grade.penalty_percent else "Not penalised.") + "</p>")
     if grade.status != Status.GRADED or grade.reason:
         body += f"<p>Status: <b>{e(grade.status)}</b>. {e(grade.reason)}</p>"
     if grade.parts:

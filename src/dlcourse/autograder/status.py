@@ -15,6 +15,7 @@ class Status(StrEnum):
     KERNEL_DIED = "kernel_died"            # the kernel process exited
     MISSING_NOTEBOOK = "missing_notebook"  # no notebook with the assignment's name
     UNGRADABLE = "ungradable"              # unreadable, unsafe or broken: see the reason
+    MISSING = "missing"                    # on the roster, nothing in the submissions: 0 points
 
     @property
     def ran(self) -> bool:

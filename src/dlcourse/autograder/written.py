@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import html
-import math
 from pathlib import Path
 
 from dlcourse.autograder.assemble import Assignment
@@ -104,49 +103,58 @@ def write_sheets(assignment: Assignment, answers: dict[str, dict[str, str]], fol
     return [sheet, page]
 
 
-def read_marks(path: Path, assignment: Assignment, students: list[str]) -> dict[str, float]:
+def read_marks(path: Path, assignment: Assignment, students: list[str],
+               blank_is_zero: bool = False) -> dict[str, float]:
     """Check the filled sheet ``path`` and return each student's written points.
 
-    Every student of ``students`` needs one row per written question with a number between 0 and
-    the question's maximum; unknown students or questions, duplicates and missing rows are errors.
-    Raises MarksError listing every problem (with the sheet's line numbers).
+    The sheet may come back from any spreadsheet: Excel's UTF-8 with a byte-order mark, ``;`` as
+    the separator and decimal commas (``1,5``) are read as such. Every student of ``students``
+    needs one row per written question with a number between 0 and the question's maximum; a
+    blank mark is an error (``blank_is_zero``: 0 points). Unknown students or questions,
+    duplicates and missing rows are errors. Raises MarksError listing every problem (with the
+    sheet's line numbers).
     """
+    from dlcourse.autograder.tables import parse_number, read_table
+
     maxima = {q.grade_id: q.points for q in assignment.written}
     problems, points, seen = [], {}, set()
     try:
-        handle = open(path, newline="")
+        table = read_table(path)
     except OSError as error:
         raise MarksError(f"cannot read the marking sheet {path}: {error}") from None
-    with handle:
-        reader = csv.DictReader(handle)
-        missing_columns = {"student_id", "question", "points"} - set(reader.fieldnames or [])
-        if missing_columns:
-            raise MarksError(f"{path} needs the columns student_id, question and points "
-                             f"(missing: {', '.join(sorted(missing_columns))})")
-        for line, row in enumerate(reader, start=2):
-            student, question, raw = ((row.get(k) or "").strip() for k in ("student_id", "question", "points"))
-            where = f"line {line}"
-            if student not in students:
-                problems.append(f"{where}: unknown student {student!r} (not in grades.csv)")
-                continue
-            if question not in maxima:
-                problems.append(f"{where}: unknown question {question!r} (written questions: {', '.join(maxima)})")
-                continue
-            if (student, question) in seen:
-                problems.append(f"{where}: a second row for {student} / {question}")
-                continue
-            seen.add((student, question))
-            try:
-                value = float(raw)
-            except ValueError:
-                problems.append(f"{where}: points {raw!r} for {student} / {question} is not a number"
-                                if raw else f"{where}: no points for {student} / {question}")
-                continue
-            if not math.isfinite(value) or not 0 <= value <= maxima[question]:
-                problems.append(f"{where}: {value:g} points for {student} / {question}, but the question is "
-                                f"worth 0 to {maxima[question]:g}")
-                continue
-            points[student] = points.get(student, 0.0) + value
+    header = [cell.strip() for cell in table.rows[0]] if table.rows else []
+    missing_columns = {"student_id", "question", "points"} - set(header)
+    if missing_columns:
+        raise MarksError(f"{path} needs the columns student_id, question and points "
+                         f"(missing: {', '.join(sorted(missing_columns))}; its first row is {', '.join(header)!r})")
+    index = {name: header.index(name) for name in ("student_id", "question", "points")}
+    for line, cells in zip(table.lines[1:], table.rows[1:]):
+        student, question, raw = (cells[i].strip() if i < len(cells) else "" for i in index.values())
+        where = f"line {line}"
+        if student not in students:
+            problems.append(f"{where}: unknown student {student!r} (not in grades.csv)")
+            continue
+        if question not in maxima:
+            problems.append(f"{where}: unknown question {question!r} (written questions: {', '.join(maxima)})")
+            continue
+        if (student, question) in seen:
+            problems.append(f"{where}: a second row for {student} / {question}")
+            continue
+        seen.add((student, question))
+        if not raw and blank_is_zero:
+            raw = "0"
+        try:
+            value = parse_number(raw)
+        except ValueError:
+            problems.append(f"{where}: points {raw!r} for {student} / {question} is not a number"
+                            if raw else f"{where}: no points for {student} / {question} "
+                                        "(fill it in, or pass --blank-is-zero)")
+            continue
+        if not 0 <= value <= maxima[question]:
+            problems.append(f"{where}: {value:g} points for {student} / {question}, but the question is "
+                            f"worth 0 to {maxima[question]:g}")
+            continue
+        points[student] = points.get(student, 0.0) + value
     for student in students:
         for question in maxima:
             if (student, question) not in seen:
