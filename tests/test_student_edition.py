@@ -25,6 +25,7 @@ import pytest
 import yaml
 
 from course import LEAK_MARKERS, MARKERS, ROOT, chapters_with_exercises, page_text, read, solution_snippets
+from dlcourse.autograder import cli
 from dlcourse.autograder.install_cells import install_cell_source
 from dlcourse.autograder.publish import PublishError, binder_requirements, leaks, publish
 from website import built_edition, built_site, pages
@@ -127,6 +128,7 @@ def test_publish_writes_only_into_an_empty_folder_or_an_earlier_edition(tmp_path
     (other / "thesis.tex").write_text("precious")
     with pytest.raises(PublishError, match="not empty and is not a student edition"):
         publish(other, ROOT)
+    assert cli.main(["publish", str(other)]) == 2  # `dlcourse publish`, as the instructor types it
     assert (other / "thesis.tex").read_text() == "precious"
     with pytest.raises(PublishError, match="overlaps the course source"):
         publish(ROOT / "_build" / "edition", ROOT)

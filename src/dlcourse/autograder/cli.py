@@ -1,4 +1,4 @@
-"""The instructor's commands: ``dlcourse grade`` and ``dlcourse marks``.
+"""The instructor's commands: ``dlcourse grade``, ``dlcourse marks`` and ``dlcourse publish``.
 
 ``dlcourse grade ASSIGNMENT SUBMISSIONS --out DIR`` grades every student's notebook of a chapter's
 exercise with the hidden tests of the course's solution notebook, in parallel, each in its own
@@ -20,6 +20,8 @@ in grades.csv.
 ``dlcourse marks ASSIGNMENT --out DIR --written SHEET`` merges the filled written-answer sheet into
 DIR/grades.csv (columns written and total) and rewrites the LMS's import file with the totals. See
 autograder/README.md for the whole workflow.
+
+``dlcourse publish DEST`` writes the student edition (dlcourse.autograder.publish; also ``make publish``).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
+from dlcourse.autograder import publish as publishing
 from dlcourse.autograder.assemble import (Assignment, Step, build_program, load_assignment, solution_program,
                                           written_answers)
 from dlcourse.autograder.datasets import DataUnavailable, StagedData, stage
@@ -548,6 +551,9 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--roster", help="the LMS's grade file to fill in with the totals (default: the one `dlcourse "
                                     "grade` used)")
     m.add_argument("--lms-assignment", help="the Canvas gradebook column, as for `dlcourse grade`")
+    p = commands.add_parser("publish", help="write the student edition (no solutions, hidden tests or fixtures)",
+                            description=publishing.__doc__.split("\n\n")[1])
+    publishing.add_arguments(p)
     return parser
 
 
@@ -556,6 +562,8 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
     args = build_parser().parse_args(argv)
+    if args.command == "publish":
+        return publishing.run(args)
     return grade(args) if args.command == "grade" else marks(args)
 
 

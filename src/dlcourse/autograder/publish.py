@@ -2,10 +2,10 @@
 
 This repository is the instructor's source. It holds ``solutions/`` (answers, hidden tests, mark
 schemes), ``tests/fixtures/`` (wrong answers) and the grading configuration, so it stays private.
-Students get the student edition, written by ``make publish DEST=folder`` (or ``python -m
-dlcourse.autograder.publish DEST``): the book, ``exercises/``, the package, the data manifests, a
-README for students, an environment Binder and repo2docker understand (``binder/``) and a GitHub
-Actions workflow that publishes its website to GitHub Pages. Every launch button, install cell and
+Students get the student edition, written by ``make publish DEST=folder`` (or ``dlcourse publish
+DEST``): the book, ``exercises/``, the package, the data manifests, a README for students, an
+environment Binder and repo2docker understand (``binder/``) and a GitHub Actions workflow that
+publishes its website to GitHub Pages. Every launch button, install cell and
 nbgitpuller link points at the student edition: ``repository.url`` of ``_config.yml`` is its
 address (``--repository`` and ``--branch`` override it, ``--jupyterhub-url`` turns the JupyterHub
 button on).
@@ -218,24 +218,33 @@ def _check_install_cells(dest: Path) -> None:
                                "of _config.yml (run `make install-cells` in the source)")
 
 
-def main(argv: list[str] | None = None) -> int:
-    from dlcourse.autograder.release import find_course_root
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``make publish`` and ``dlcourse publish``."""
     parser.add_argument("dest", type=Path, help="an empty folder, or a clone of the student repository")
     parser.add_argument("--repository",
                         help="the student repository's address (default: repository.url of _config.yml)")
     parser.add_argument("--branch", help="its branch (default: repository.branch of _config.yml)")
     parser.add_argument("--jupyterhub-url", help="your JupyterHub (https://...): adds the JupyterHub launch button")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Publish as ``args`` say; exit status 0, or 2 with the reason on stderr."""
+    from dlcourse.autograder.release import find_course_root
+
     try:
         written = publish(args.dest, find_course_root(), args.repository, args.branch, args.jupyterhub_url)
     except PublishError as error:
-        print(f"make publish: {error}", file=sys.stderr)
+        print(f"publish: {error}", file=sys.stderr)
         return 2
     print(f"wrote the student edition ({len(written)} files) into {args.dest}; checked: no solution, hidden test, "
           "mark scheme or fixture. Commit it to the student repository and push.")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":
