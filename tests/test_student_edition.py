@@ -271,9 +271,9 @@ def test_the_editions_makefile_builds_the_book_and_refuses_the_instructors_targe
 
 # --- A student's Colab: only Jupyter and PyTorch, then the lessons' install cell -----------------
 
-#: Lessons that need PyTorch and a data set each (MNIST, tiny Shakespeare, Cora).
-COLAB_LESSONS = ("book/04-mlp/03-digit-classifier-from-scratch.ipynb",
-                 "book/09-sequence-models/03-character-language-model.ipynb",
+#: Lessons that need PyTorch and a data set each (MNIST, tiny Shakespeare, Cora), among the quickest.
+COLAB_LESSONS = ("book/appendix-a-pytorch-on-a-gpu/01-the-same-model-three-ways.ipynb",
+                 "book/10-language-models/03-the-transformer.ipynb",
                  "book/11-graph-networks/03-gcn-node-classification.ipynb")
 
 _RUNNER = textwrap.dedent("""
