@@ -32,10 +32,11 @@ import csv
 from datetime import datetime
 from pathlib import Path
 
-from dlcourse.autograder.roster import Roster, copy_table
+from dlcourse.autograder.intake import LAYOUTS
+from dlcourse.autograder.roster import Roster
 from dlcourse.autograder.tables import Table
 
-FORMATS = ("canvas", "moodle")
+FORMATS = LAYOUTS   # the LMSs whose downloads are read are the ones whose grade files are written
 
 
 def score_of(row: dict) -> tuple[float, float]:
@@ -64,7 +65,7 @@ def write_import(roster: Roster, slug: str, rows: list[dict], out: Path, now: da
     """``out/<kind>-<slug>.csv``: the roster file with the assignment's grades of ``rows`` filled in."""
     by_id = {row["student_id"]: row for row in rows}
     table = roster.table
-    filled = copy_table(roster)
+    filled = [row[:] for row in table.rows]
     for student, r in roster.students.items():
         row = by_id.get(student)
         if row is None or (student in roster.not_assigned and row["status"] == "missing"):

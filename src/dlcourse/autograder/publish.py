@@ -27,11 +27,10 @@ from pathlib import Path
 
 import nbformat
 
-from dlcourse.autograder.install_cells import MARK as INSTALL_MARK
 from dlcourse.autograder.markers import Markers
 
 #: What the student edition copies from the source, as it is.
-COPIED = ("book", "exercises", "src/dlcourse", "_toc.yml", "pyproject.toml", "requirements.in",
+COPIED = ("book", "exercises", "src/dlcourse", "_config.yml", "_toc.yml", "pyproject.toml", "requirements.in",
           "requirements.lock", "Makefile", ".gitignore")
 #: Files only the student edition has (its README, its Binder environment, its website workflow).
 TEMPLATE = Path("autograder") / "student-edition"
@@ -152,8 +151,7 @@ def secrets(source: Path) -> set[str]:
 def leaks(dest: Path, source: Path) -> list[str]:
     """Every place in ``dest`` that holds a solution, a hidden test, a mark scheme or a fixture."""
     markers = Markers.for_course(source)
-    words = (markers.begin_solution, markers.end_solution, markers.begin_hidden, markers.end_hidden,
-             markers.begin_mark_scheme, markers.end_mark_scheme)
+    words = [word for pair in markers.pairs() for word in pair]
     marker_line = re.compile(r"(?m)^\s*#+\s*(" + "|".join(map(re.escape, words)) + r")\s*$")
     texts = secrets(source)
     problems = [f"{p.relative_to(dest)}: an instructor-only folder" for p in dest.rglob("*")
@@ -191,7 +189,6 @@ def publish(dest: Path, source: Path, repository: str | None = None, branch: str
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(origin, target)
-    shutil.copy2(source / "_config.yml", dest / "_config.yml")
     shutil.copytree(source / TEMPLATE, dest, dirs_exist_ok=True)
     (dest / "binder" / "requirements.txt").write_text(binder_requirements((source / "requirements.lock").read_text()))
     _configure(dest, repository, branch, jupyterhub_url)
@@ -203,19 +200,18 @@ def publish(dest: Path, source: Path, repository: str | None = None, branch: str
     found = leaks(dest, source)
     if found:
         raise PublishError("the student edition would hold instructor-only material:\n  " + "\n  ".join(found))
-    return sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file() and ".git" not in p.parts)
+    written = (p.relative_to(dest) for p in dest.rglob("*") if p.is_file())
+    return sorted(str(p) for p in written if ".git" not in p.parts)
 
 
 def _check_install_cells(dest: Path) -> None:
     """Every lesson and exercise of the edition starts with the install cell of its own address."""
-    from dlcourse.autograder.install_cells import install_cell_source
+    from dlcourse.autograder.install_cells import stale
 
-    expected = install_cell_source(dest)
-    for path in sorted([*dest.glob("book/*/*.ipynb"), *dest.glob("exercises/*/*.ipynb")]):
-        code = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
-        if not code or not code[0].source.startswith(INSTALL_MARK) or code[0].source != expected:
-            raise PublishError(f"{path.relative_to(dest)}: its install cell does not install from the repository "
-                               "of _config.yml (run `make install-cells` in the source)")
+    problems = stale(dest)
+    if problems:
+        raise PublishError("the install cells do not install from the repository of _config.yml (run "
+                           "`make install-cells` in the source):\n  " + "\n  ".join(problems))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

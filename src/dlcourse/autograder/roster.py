@@ -26,16 +26,14 @@ submission whose id is not on the roster is graded, reported, and left out of th
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dlcourse.autograder.intake import Submission
+from dlcourse.autograder.intake import LAYOUTS, Submission
 from dlcourse.autograder.status import Status
 from dlcourse.autograder.tables import Table, parse_number, read_table
 
-KINDS = ("canvas", "moodle")
 CANVAS_INFO = ("Student", "LastName", "FirstName", "ID", "SIS User ID", "SIS Login ID", "Integration ID",
                "Root Account", "Section")
 CANVAS_TOTALS = re.compile("Current Score|Current Points|Current Grade|Final Score|Final Points|Final Grade|"
@@ -92,7 +90,7 @@ def read_roster(kind: str, path: Path, slug: str, wanted: str | None = None) -> 
 
     ``wanted`` (``--lms-assignment``) names the Canvas column: ``Title (id)``, the title or the id.
     Raises RosterError saying what is wrong (and, for the column, the choices)."""
-    if kind not in KINDS:
+    if kind not in LAYOUTS:
         raise RosterError(f"--roster needs --lms canvas or --lms moodle (the roster's format), not {kind!r}")
     try:
         table = read_table(path)
@@ -234,8 +232,3 @@ def merge(submissions: list[Submission], roster: Roster) -> list[str]:
         submissions.append(Submission(student, None, status=Status.MISSING, reason=reason,
                                       name=roster.names.get(student, "")))
     return problems
-
-
-def copy_table(roster: Roster) -> list[list[str]]:
-    """A copy of the roster's rows, to fill in."""
-    return copy.deepcopy(roster.table.rows)
