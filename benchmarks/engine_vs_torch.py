@@ -20,8 +20,8 @@ import dlcourse
 from dlcourse import models
 from dlcourse.nn import functional as F
 from dlcourse.torch import load_dlcourse_state
-from dlcourse.torch import mlp as torch_mlp
-from dlcourse.torch import small_cnn as torch_small_cnn
+from dlcourse.torch.models import mlp as torch_mlp
+from dlcourse.torch.models import small_cnn as torch_small_cnn
 
 
 def blas_threads() -> int:

@@ -30,8 +30,8 @@ import dlcourse
 from dlcourse import torch as dltorch
 
 MODELS = {
-    "mlp": ("mlp([784, 256, 256, 10])", lambda: dltorch.mlp([784, 256, 256, 10]), (-1, 784)),
-    "cnn": ("small_cnn(width=16)", lambda: dltorch.small_cnn(width=16), (-1, 1, 28, 28)),
+    "mlp": ("mlp([784, 256, 256, 10])", lambda: dltorch.models.mlp([784, 256, 256, 10]), (-1, 784)),
+    "cnn": ("small_cnn(width=16)", lambda: dltorch.models.small_cnn(width=16), (-1, 1, 28, 28)),
 }
 
 

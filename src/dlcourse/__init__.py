@@ -2,6 +2,15 @@
 
 A small NumPy reference autograd whose API mirrors PyTorch, PyTorch counterparts that run on a
 GPU where one exists, offline data loaders, the book's plots and the grading helpers.
+
+Where a name lives, as in PyTorch and torchvision: the engine in :mod:`dlcourse.autograd` (the
+factories here), layers and losses in :mod:`dlcourse.nn`, optimisers and schedules in
+:mod:`dlcourse.optim`, models in :mod:`dlcourse.models`, data sets, ``DataLoader``, transforms,
+text and graph helpers in :mod:`dlcourse.data`; :mod:`dlcourse.metrics`,
+:mod:`dlcourse.distributions`, :mod:`dlcourse.training` (the NumPy ``fit``/``evaluate``),
+:mod:`dlcourse.viz`, :mod:`dlcourse.gradcheck`; PyTorch twins in :mod:`dlcourse.torch`; the lecture's
+explicit-graph framework in :mod:`dlcourse.compgraph`; exercise checks in :mod:`dlcourse.grading`
+and the instructor's tools in :mod:`dlcourse.autograder` and :mod:`dlcourse.course`.
 """
 
 __version__ = "0.1.0"
@@ -18,11 +27,12 @@ from .autograd import (
 
 float32, float64, int64 = np.float32, np.float64, np.int64
 
-# nn and optim are light (NumPy only); torch, viz, data, gradcheck load on first use so that
-# `import dlcourse` imports neither torch nor matplotlib.
+# nn and optim are light (NumPy only); the rest loads on first use so that `import dlcourse`
+# imports neither torch nor matplotlib.
 from . import nn, optim  # noqa: E402
 
-_LAZY = {"torch", "viz", "data", "gradcheck", "grading"}
+_LAZY = {"compgraph", "data", "distributions", "gradcheck", "grading", "metrics", "models", "torch", "training",
+         "viz"}
 
 
 def __getattr__(name):

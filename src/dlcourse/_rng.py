@@ -1,8 +1,12 @@
 """The package's own random number generator, seeded by :func:`dlcourse.manual_seed`.
 
 Weight initialisation, dropout masks, ``randn``/``rand`` and DataLoader shuffles all draw from
-this one NumPy ``Generator``, so one call to ``manual_seed`` makes a whole run reproducible.
+this one NumPy ``Generator``; ``manual_seed`` also seeds Python's ``random`` and, once imported,
+PyTorch, so one call makes a whole run reproducible.
 """
+
+import random
+import sys
 
 import numpy as np
 
@@ -10,9 +14,19 @@ _generator = np.random.default_rng(0)
 
 
 def manual_seed(seed: int) -> np.random.Generator:
-    """Reseed the package's generator (like ``torch.manual_seed``) and return it."""
+    """Seed every generator a lesson draws from, and return the package's (a NumPy ``Generator``).
+
+    One call makes a run reproducible: the package's generator (weights, dropout masks,
+    ``randn``/``rand``, DataLoader shuffles), Python's ``random``, and PyTorch's generators when
+    torch is already imported (``torch.manual_seed`` seeds the CPU and every GPU). Draw a lesson's
+    own data from the returned generator: ``rng = dlcourse.manual_seed(0)``.
+    """
     global _generator
     _generator = np.random.default_rng(seed)
+    random.seed(seed)
+    torch = sys.modules.get("torch")
+    if torch is not None and hasattr(torch, "manual_seed"):
+        torch.manual_seed(seed)
     return _generator
 
 

@@ -1,12 +1,18 @@
-"""The book's plots (matplotlib only). Every function sets a title and axis labels and returns the
-``Axes`` (or ``Figure`` for grids) so a notebook can adjust it further."""
+"""The book's plots (matplotlib): decision boundaries, loss curves, optimiser paths, computation
+graphs, images and filters, graphs with node values; and the occlusion saliency map they show.
+
+Every plotting function sets a title and axis labels and returns the ``Axes`` (or ``Figure`` for
+grids) so a notebook can adjust it further.
+"""
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .autograd.scalar import Value
+from .autograd.conv_ops import conv_output_size
 from .autograd.function import no_grad
+from .autograd.scalar import Value
 from .autograd.tensor import Tensor
+from .data.graphs import dense_adjacency
 
 
 def _axes(ax):
@@ -75,7 +81,7 @@ def _graph_of(root):
     """Nodes and edges of a Tensor's or a Value's graph, each node with its depth from the root."""
     if isinstance(root, Tensor):
         def parents(n):
-            return n._ctx.inputs if n._ctx is not None else ()
+            return n.grad_fn.inputs if n.grad_fn is not None else ()
     else:
         def parents(n):
             return n._parents
@@ -97,7 +103,7 @@ def _label(node, names):
     if isinstance(node, Value):
         op = f"{node._op}\n" if node._op else ""
         return f"{op}{name}{' = ' if name else ''}{node.data:.4g}\ngrad {node.grad:.4g}"
-    op = f"{type(node._ctx).__name__}\n" if node._ctx is not None else ""
+    op = f"{type(node.grad_fn).__name__}\n" if node.grad_fn is not None else ""
     return f"{op}{name}{' ' if name else ''}{node.shape}"
 
 
@@ -165,3 +171,80 @@ def show_conv_filters(weight, title="Convolution filters"):
     fig.supxlabel("kernel column")
     fig.supylabel("kernel row")
     return fig
+
+
+def draw_graph(adjacency, values=None, positions=None, ax=None, title="", labels=True, cmap="coolwarm",
+               node_size=300, colorbar_label=None, seed=0, vmin=None, vmax=None):
+    """Draw a graph: nodes coloured by ``values`` (one number per node), edges as grey lines.
+
+    positions: an (N, 2) array or None for a seeded spring layout (networkx). vmin, vmax: the colour
+    scale (default: symmetric about 0 for signed values, else 0 to the largest value). Returns
+    (ax, positions), so that several drawings of one graph can share the layout.
+    """
+    import matplotlib.pyplot as plt
+
+    a = dense_adjacency(adjacency)
+    n = len(a)
+    if positions is None:
+        import networkx as nx
+
+        graph = nx.from_numpy_array(a)
+        layout = nx.spring_layout(graph, seed=seed)
+        positions = np.array([layout[i] for i in range(n)])
+    positions = np.asarray(positions, dtype=float)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 4))
+    rows, cols = np.nonzero(np.triu(a + a.T, k=1))
+    for i, j in zip(rows, cols):
+        ax.plot(positions[[i, j], 0], positions[[i, j], 1], color="0.7", lw=1, zorder=1)
+    if values is None:
+        ax.scatter(positions[:, 0], positions[:, 1], s=node_size, color="C0", edgecolors="k", zorder=2)
+    else:
+        values = np.asarray(values, dtype=float)
+        limit = np.abs(values).max() or 1.0
+        points = ax.scatter(positions[:, 0], positions[:, 1], s=node_size, c=values, cmap=cmap,
+                            vmin=(-limit if values.min() < 0 else 0) if vmin is None else vmin,
+                            vmax=limit if vmax is None else vmax, edgecolors="k", zorder=2)
+        if colorbar_label:
+            ax.figure.colorbar(points, ax=ax, label=colorbar_label)
+    if labels:
+        for i, (x, y) in enumerate(positions):
+            ax.text(x, y, str(i), ha="center", va="center", fontsize=7, zorder=3)
+    ax.set_title(title)
+    ax.set_xlabel("layout x")
+    ax.set_ylabel("layout y")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return ax, positions
+
+
+
+def occlusion_saliency(score, image, target: int, patch_size: int, stride: int, fill: float = 0.0,
+                       batch_size: int = 64) -> np.ndarray:
+    """Drop of a class score when a square patch of the image is hidden, for every patch position.
+
+    Args:
+        score: function mapping a batch (N, C, H, W) to scores (N, classes) as a NumPy array.
+        image: one image (C, H, W).
+        target: the class whose score is watched.
+        patch_size, stride: the patch's side and the step between patch positions.
+        fill: the value written into the hidden patch.
+        batch_size: how many occluded copies are scored at once.
+    Returns:
+        an array (OH, OW) with OH = floor((H - patch_size) / stride) + 1 (likewise OW): entry (i, j) is
+        ``score(image)[target] - score(occluded)[target]`` for the patch whose top-left corner is
+        (i stride, j stride). Large values mark regions the decision depends on.
+    """
+    image = np.asarray(image)
+    _, h, w = image.shape
+    oh, ow = conv_output_size(h, patch_size, stride), conv_output_size(w, patch_size, stride)
+    base = float(np.asarray(score(image[None]))[0, target])
+    corners = [(i * stride, j * stride) for i in range(oh) for j in range(ow)]
+    drops = []
+    for first in range(0, len(corners), batch_size):
+        batch = np.repeat(image[None], len(corners[first:first + batch_size]), axis=0)
+        for k, (top, left) in enumerate(corners[first:first + batch_size]):
+            batch[k, :, top:top + patch_size, left:left + patch_size] = fill
+        drops.append(base - np.asarray(score(batch))[:, target])
+    return np.concatenate(drops).reshape(oh, ow)
+

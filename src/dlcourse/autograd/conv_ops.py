@@ -11,13 +11,23 @@ import numpy as np
 from .function import Function
 
 
-def _pair(v) -> tuple:
+def pair(v) -> tuple:
     """A size given as one number or as (height, width): always (height, width)."""
     return tuple(v) if isinstance(v, tuple | list) else (v, v)
 
 
-def output_size(size, kernel, stride, padding, dilation):
-    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
+    """Output length of a convolution or pooling along one axis.
+
+    ``floor((size + 2 padding - dilation (kernel_size - 1) - 1) / stride) + 1``: the padded input
+    has ``size + 2 padding`` positions, a dilated kernel spans ``dilation (kernel_size - 1) + 1`` of
+    them, and the kernel moves ``stride`` positions at a time.
+    """
+    span = dilation * (kernel_size - 1) + 1
+    if size + 2 * padding < span:
+        raise ValueError(f"a kernel spanning {span} positions does not fit an input of {size} padded by {padding}")
+    return (size + 2 * padding - span) // stride + 1
+
 
 
 def windows(x, kernel, stride, padding, dilation, pad_value=0.0):
@@ -65,10 +75,10 @@ def im2col(x, kernel, stride, padding, dilation, out_hw=None):
     if ph or pw:
         x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     n, c, h, w = x.shape
-    if out_hw is None:
-        out_hw = (output_size(h, kh, stride[0], 0, dilation[0]), output_size(w, kw, stride[1], 0, dilation[1]))
-    if out_hw[0] <= 0 or out_hw[1] <= 0:
+    if h < dilation[0] * (kh - 1) + 1 or w < dilation[1] * (kw - 1) + 1:
         raise ValueError(f"kernel {kernel} (dilation {dilation}) is larger than the padded input {h}x{w}")
+    if out_hw is None:
+        out_hw = tuple(conv_output_size(size, k, s, 0, d) for size, k, s, d in zip((h, w), kernel, stride, dilation))
     cols = np.empty((c, kh, kw, n) + tuple(out_hw), dtype=x.dtype)
     for i in range(kh):
         for j in range(kw):
@@ -99,7 +109,7 @@ class Conv2d(Function):
     @staticmethod
     def forward(ctx, x, weight, bias=None, stride=1, padding=0, dilation=1):
         o = weight.shape[0]
-        ctx.conf = (_pair(stride), _pair(padding), _pair(dilation))
+        ctx.conf = (pair(stride), pair(padding), pair(dilation))
         cols, out_hw = im2col(x, weight.shape[2:], *ctx.conf)
         out = weight.reshape(o, -1) @ cols
         if bias is not None:
@@ -128,7 +138,7 @@ class ConvTranspose2d(Function):
     def forward(ctx, x, weight, bias=None, stride=1, padding=0, output_padding=0, dilation=1):
         cin, cout, kh, kw = weight.shape
         n, _, h, w = x.shape
-        (sh, sw), (ph, pw), (oph, opw), (dh, dw) = map(_pair, (stride, padding, output_padding, dilation))
+        (sh, sw), (ph, pw), (oph, opw), (dh, dw) = map(pair, (stride, padding, output_padding, dilation))
         out_shape = (n, cout, (h - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1,
                      (w - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1)
         ctx.conf = ((sh, sw), (ph, pw), (dh, dw))
@@ -163,8 +173,8 @@ class MaxPool2d(Function):
 
     @staticmethod
     def forward(ctx, x, kernel_size, stride, padding, dilation):
-        kernel = _pair(kernel_size)
-        ctx.conf = (_pair(stride or kernel_size), _pair(padding), _pair(dilation))
+        kernel = pair(kernel_size)
+        ctx.conf = (pair(stride or kernel_size), pair(padding), pair(dilation))
         win = windows(x, kernel, *ctx.conf, pad_value=-np.inf)
         best = win[:, :, :, :, 0, 0].copy()
         where = np.zeros(best.shape, dtype=np.int32)  # which kernel offset holds the maximum
@@ -190,8 +200,8 @@ class AvgPool2d(Function):
 
     @staticmethod
     def forward(ctx, x, kernel_size, stride, padding):
-        kernel = _pair(kernel_size)
-        ctx.conf = (_pair(stride or kernel_size), _pair(padding), (1, 1))
+        kernel = pair(kernel_size)
+        ctx.conf = (pair(stride or kernel_size), pair(padding), (1, 1))
         win = windows(x, kernel, *ctx.conf)
         ctx.win_shape, ctx.x_shape = win.shape, x.shape
         return win.mean(axis=(4, 5))

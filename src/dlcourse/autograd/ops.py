@@ -4,6 +4,8 @@ Forward and backward work on NumPy arrays. Backward returns one gradient per ten
 like the op's (broadcast) output: the engine sums broadcast axes away in one place.
 """
 
+import math
+
 import numpy as np
 
 from .function import Function, IndexedGrad
@@ -503,3 +505,39 @@ class BCEWithLogits(Function):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         return grad * (sigmoid(x) - y), grad * -x
+
+
+# --- special functions and graphs ---------------------------------------------------------
+class Erf(Function):
+    """y = erf(x).  dy/dx = 2 / sqrt(pi) exp(-x^2).  (A primitive: GELU needs it and NumPy lacks it.)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        from scipy.special import erf  # SciPy comes with scikit-learn, a dependency of the course
+
+        ctx.save_for_backward(x)
+        return erf(x).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return (grad * (2.0 / math.sqrt(math.pi)) * np.exp(-x * x),)
+
+
+
+class Propagate(Function):
+    """Z = S @ H for a fixed (sparse or dense) graph operator S.   dL/dH = S^T @ G.
+
+    S is a constant (the graph does not learn), so the backward pass returns only dL/dH, and it
+    never forms the (N, N) gradient a general matrix product would compute for S.
+    """
+
+    @staticmethod
+    def forward(ctx, h, *, operator):
+        ctx.operator = operator
+        return np.asarray(operator @ h, dtype=h.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (np.asarray(ctx.operator.T @ grad, dtype=grad.dtype),)
+

@@ -116,6 +116,8 @@ class Tensor:
     T = property(lambda self: self.permute(*reversed(range(self.ndim))) if self.ndim >= 2 else self)
     mT = property(lambda self: self.transpose(-2, -1))  # the last two dims swapped (batched matrices)
     is_leaf = property(lambda self: self._ctx is None)
+    #: The op that produced this tensor (its ``Function`` context, with ``.inputs``), None for a leaf.
+    grad_fn = property(lambda self: self._ctx)
 
     def size(self, dim=None):
         return self.shape if dim is None else self.shape[dim]

@@ -128,7 +128,7 @@ def expand(targets, only_loaded: bool = False) -> list[str]:
                 raise ValueError(f"unknown family {family!r} in forbid(); known: {', '.join(sorted(FAMILIES))}")
             names += expand(FAMILIES[family], only_loaded)
         elif target.endswith(".*"):
-            module = _import(target[:-2], only_loaded)
+            module = import_or_none(target[:-2], only_loaded)
             if module is None:
                 continue
             for attribute in getattr(module, "__all__", None) or dir(module):
@@ -148,13 +148,13 @@ def locked_modules(targets) -> list[str]:
     for name in expand(targets):
         parts = name.split(".")
         for split in range(len(parts) - 1, 0, -1):
-            if _import(".".join(parts[:split])) is not None:
+            if import_or_none(".".join(parts[:split])) is not None:
                 modules.append(".".join(parts[:split]))
                 break
     return list(dict.fromkeys(modules))
 
 
-def _import(name: str, only_loaded: bool = False):
+def import_or_none(name: str, only_loaded: bool = False):
     """The module ``name``, importing it if needed; None if it cannot be imported. With
     ``only_loaded``, None as well when its top-level package has not been imported yet: what the
     student's code has not imported it cannot call, and an ``import`` inside the answer is what
@@ -175,7 +175,7 @@ def resolve(target: str, only_loaded: bool = False):
     """
     parts = target.split(".")
     for split in range(len(parts) - 1, 0, -1):
-        owner = _import(".".join(parts[:split]), only_loaded)
+        owner = import_or_none(".".join(parts[:split]), only_loaded)
         if owner is None:
             continue
         for attribute in parts[split:-1]:

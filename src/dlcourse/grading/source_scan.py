@@ -29,7 +29,7 @@ import linecache
 import textwrap
 import types
 
-from dlcourse.grading.lock import FAMILIES, FAMILY_NAMES, ReferenceLockedError, _import, expand, resolve
+from dlcourse.grading.lock import FAMILIES, FAMILY_NAMES, ReferenceLockedError, expand, import_or_none, resolve
 
 _DYNAMIC = {"eval", "exec", "compile", "__import__", "import_module", "globals", "vars", "__dict__",
             "__getattribute__", "attrgetter", "methodcaller"}
@@ -192,7 +192,7 @@ def _problems(answer, forbidden: _Forbidden, seen: set) -> list[str]:
                     report(node, f"imports {alias.name}, which is locked in this part")
         elif isinstance(node, ast.ImportFrom) and node.module:
             for alias in node.names:
-                value = getattr(_import(node.module), alias.name, None)
+                value = getattr(import_or_none(node.module), alias.name, None)
                 if forbidden.module(node.module) or alias.name in forbidden.names or \
                         (value is not None and forbidden.object(value)):
                     report(node, f"imports {alias.name} from {node.module}, which is locked in this part")

@@ -5,7 +5,9 @@ import math
 import numpy as np
 
 from .. import _rng
-from ..autograd import ops
+from ..autograd import conv_ops, ops
+from ..autograd.conv_ops import conv_output_size
+from ..autograd.function import no_grad
 from ..autograd.tensor import Tensor, check_same_float_dtype, unwrap, where
 
 
@@ -206,6 +208,224 @@ def cross_entropy(input, target, weight=None, reduction="mean", ignore_index=-10
     return nll_loss(log_probs, target, weight=weight, reduction=reduction, ignore_index=ignore_index)
 
 
-from .functional_conv import (  # noqa: E402,F401  (convolution, pooling, normalisation, embedding)
-    avg_pool2d, batch_norm, conv2d, conv_transpose2d, embedding, interpolate, max_pool2d, pad,
-)
+def gelu(x):
+    """GELU(x) = x Phi(x) = x (1 + erf(x / sqrt 2)) / 2, the exact form (torch's approximate='none')."""
+    return x * 0.5 * (ops.Erf.apply(x * (1.0 / math.sqrt(2.0))) + 1.0)
+
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalise over the last ``len(normalized_shape)`` dimensions of each sample with the sample's own
+    mean and (biased) variance, then scale by ``weight`` and shift by ``bias`` elementwise."""
+    normalized_shape = tuple(normalized_shape)
+    if tuple(input.shape[-len(normalized_shape):]) != normalized_shape:
+        raise ValueError(f"layer_norm: the input's last dimensions {tuple(input.shape)} do not end in "
+                         f"normalized_shape {normalized_shape}")
+    dims = tuple(range(input.ndim - len(normalized_shape), input.ndim))
+    centred = input - input.mean(dims, keepdim=True)
+    variance = (centred * centred).mean(dims, keepdim=True)
+    out = centred / (variance + eps).sqrt()
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+
+# --- convolution, pooling, upsampling, normalisation, embedding ---------------------------------------
+def _check_4d(name, x, channels=None):
+    if x.ndim != 4:
+        raise ValueError(f"{name}: expected input shaped (N, C, H, W), got shape {x.shape}")
+    if channels is not None and x.shape[1] != channels:
+        raise ValueError(f"{name}: input has {x.shape[1]} channels (shape {x.shape}) but the weight expects {channels}")
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1):
+    """2-D cross-correlation. Shape: input (N, C, H, W), weight (O, C, KH, KW) -> (N, O, OH, OW)."""
+    _check_4d("conv2d", input, weight.shape[1])
+    check_same_float_dtype("conv2d", input, weight, bias)
+    args = (input, weight) if bias is None else (input, weight, bias)
+    return conv_ops.Conv2d.apply(*args, stride=stride, padding=padding, dilation=dilation)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, dilation=1):
+    """Transposed convolution. Shape: input (N, Cin, H, W), weight (Cin, Cout, KH, KW)."""
+    _check_4d("conv_transpose2d", input, weight.shape[0])
+    check_same_float_dtype("conv_transpose2d", input, weight, bias)
+    args = (input, weight) if bias is None else (input, weight, bias)
+    return conv_ops.ConvTranspose2d.apply(*args, stride=stride, padding=padding,
+                                          output_padding=output_padding, dilation=dilation)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1):
+    _check_4d("max_pool2d", input)
+    return conv_ops.MaxPool2d.apply(input, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0):
+    _check_4d("avg_pool2d", input)
+    return conv_ops.AvgPool2d.apply(input, kernel_size=kernel_size, stride=stride, padding=padding)
+
+
+def pad(input, pad, value=0.0):
+    """Constant padding; ``pad`` = (left, right, top, bottom, ...) starting from the last dim."""
+    widths = [(0, 0)] * input.ndim
+    for k in range(len(pad) // 2):
+        widths[input.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])
+    return conv_ops.Pad.apply(input, widths=tuple(widths), value=value)
+
+
+def _source_positions(out_size, in_size, scale, mode):
+    dst = np.arange(out_size, dtype=np.float64)
+    if mode == "nearest":
+        return np.minimum(np.floor(dst * scale).astype(np.int64), in_size - 1)
+    src = np.maximum((dst + 0.5) * scale - 0.5, 0)  # align_corners=False
+    low = np.minimum(np.floor(src).astype(np.int64), in_size - 1)
+    high = np.minimum(low + 1, in_size - 1)
+    return low, high, src - low
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """Upsample (N, C, H, W) by ``scale_factor`` or to ``size``; 'nearest' or 'bilinear'
+    (align_corners=False). Built from indexing, so the gradient comes for free."""
+    _check_4d("interpolate", input)
+    if align_corners:
+        raise ValueError("interpolate: only align_corners=False is implemented")
+    h, w = input.shape[2:]
+    if size is not None:
+        out_h, out_w = (size, size) if isinstance(size, int) else size
+        scale_h, scale_w = h / out_h, w / out_w
+    else:
+        sf_h, sf_w = scale_factor if isinstance(scale_factor, tuple | list) else (scale_factor, scale_factor)
+        out_h, out_w = int(np.floor(h * sf_h)), int(np.floor(w * sf_w))
+        scale_h, scale_w = 1 / sf_h, 1 / sf_w
+    if mode == "nearest":
+        rows = _source_positions(out_h, h, scale_h, mode)
+        cols = _source_positions(out_w, w, scale_w, mode)
+        return input[:, :, rows[:, None], cols[None, :]]
+    if mode != "bilinear":
+        raise ValueError(f"interpolate: mode must be 'nearest' or 'bilinear', got {mode!r}")
+    r0, r1, ry = _source_positions(out_h, h, scale_h, mode)
+    c0, c1, cx = _source_positions(out_w, w, scale_w, mode)
+    ry = Tensor(ry.astype(input.dtype)[:, None])
+    cx = Tensor(cx.astype(input.dtype))
+    rows = input[:, :, r0, :] * (1 - ry) + input[:, :, r1, :] * ry
+    return rows[:, :, :, c0] * (1 - cx) + rows[:, :, :, c1] * cx
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """y = (x - mean) / sqrt(var + eps) * weight + bias, per channel (dimension 1).
+
+    In training the batch statistics are used and the running ones updated in place:
+    running = (1 - momentum) running + momentum * batch (the running variance is unbiased).
+    """
+    axes = (0,) + tuple(range(2, input.ndim))
+    shape = (1, -1) + (1,) * (input.ndim - 2)
+    if training:
+        count = input.numel() // input.shape[1]
+        if count <= 1:
+            raise ValueError(f"batch_norm: need more than one value per channel in training, "
+                             f"got input shape {input.shape}")
+        mean = input.mean(axes, keepdim=True)
+        var = input.var(axes, keepdim=True, unbiased=False)
+        if running_mean is not None:
+            with no_grad():
+                running_mean.data[...] = (1 - momentum) * running_mean.data + momentum * mean.data.reshape(-1)
+                running_var.data[...] = ((1 - momentum) * running_var.data
+                                         + momentum * var.data.reshape(-1) * count / (count - 1))
+    else:
+        mean, var = running_mean.reshape(shape), running_var.reshape(shape)
+    out = (input - mean) / (var + eps) ** 0.5
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def embedding(input, weight):
+    """Rows of ``weight`` picked by the integer indices in ``input``; shape input.shape + (D,)."""
+    index = np.asarray(unwrap(input))
+    if not np.issubdtype(index.dtype, np.integer):
+        raise TypeError(f"embedding: indices must be integers, got dtype {index.dtype}")
+    if index.size and (index.min() < 0 or index.max() >= weight.shape[0]):
+        raise IndexError(f"embedding: index {index.max()} out of range for {weight.shape[0]} embeddings")
+    return weight[index]
+
+
+def max_pool2d_with_indices(input, kernel_size: int, stride: int | None = None):
+    """Max-pooling of (N, C, H, W) without padding, and where each maximum came from.
+
+    Returns ``(values, indices)`` with indices into the flattened H x W plane of each channel, as
+    ``torch.nn.functional.max_pool2d(..., return_indices=True)`` gives them (ties: the first
+    maximum in row-major order).
+    """
+    x = np.asarray(unwrap(input))
+    stride = stride or kernel_size
+    n, c, h, w = x.shape
+    oh, ow = conv_output_size(h, kernel_size, stride), conv_output_size(w, kernel_size, stride)
+    values = np.empty((n, c, oh, ow), dtype=x.dtype)
+    indices = np.empty((n, c, oh, ow), dtype=np.int64)
+    for i in range(oh):
+        for j in range(ow):
+            window = x[:, :, i * stride: i * stride + kernel_size, j * stride: j * stride + kernel_size]
+            flat = window.reshape(n, c, -1)
+            best = flat.argmax(axis=2)
+            values[:, :, i, j] = np.take_along_axis(flat, best[..., None], axis=2)[..., 0]
+            rows, columns = i * stride + best // kernel_size, j * stride + best % kernel_size
+            indices[:, :, i, j] = rows * w + columns
+    return values, indices
+
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None) -> np.ndarray:
+    """Put each pooled value back where its maximum was (``indices`` from :func:`max_pool2d_with_indices`),
+    zeros elsewhere: the upsampling of SegNet. NumPy arrays in and out (no gradient).
+
+    Shape: input and indices (N, C, OH, OW) -> (N, C, H, W), with (H, W) = ``output_size`` or, without
+    it, ``(OH - 1) * stride - 2 * padding + kernel_size`` along each axis (torch's default).
+    """
+    values, indices = np.asarray(unwrap(input)), np.asarray(unwrap(indices))
+    if values.shape != indices.shape:
+        raise ValueError(f"max_unpool2d: input {values.shape} and indices {indices.shape} must have the same shape")
+    n, c, oh, ow = values.shape
+    if output_size is None:
+        (kh, kw), (sh, sw), (ph, pw) = conv_ops.pair(kernel_size), conv_ops.pair(stride or kernel_size), \
+            conv_ops.pair(padding)
+        output_size = ((oh - 1) * sh - 2 * ph + kh, (ow - 1) * sw - 2 * pw + kw)
+    h, w = tuple(output_size)[-2:]
+    out = np.zeros((n, c, h * w), dtype=values.dtype)
+    np.put_along_axis(out, indices.reshape(n, c, -1), values.reshape(n, c, -1), axis=2)
+    return out.reshape(n, c, h, w)
+
+
+def bed_of_nails(x, scale: int = 2) -> np.ndarray:
+    """Upsample (N, C, H, W) by ``scale``: each value at the top-left of its scale x scale cell, zeros elsewhere."""
+    x = np.asarray(unwrap(x))
+    n, c, h, w = x.shape
+    out = np.zeros((n, c, h * scale, w * scale), dtype=x.dtype)
+    out[:, :, ::scale, ::scale] = x
+    return out
+
+
+
+# --- size arithmetic -----------------------------------------------------------------------------
+def receptive_field(layers) -> list[tuple[int, int]]:
+    """Receptive field size and jump after each layer of a stack.
+
+    Args:
+        layers: one ``(kernel_size, stride)`` or ``(kernel_size, stride, dilation)`` per layer.
+    Returns:
+        a list of ``(size, jump)``: ``size`` input pixels (along one axis) influence one output
+        pixel of that layer, and ``jump`` input pixels separate neighbouring output pixels.
+        With ``r_0 = j_0 = 1``: ``r_l = r_{l-1} + dilation (kernel_size - 1) j_{l-1}``, ``j_l = j_{l-1} stride``.
+    """
+    size, jump, out = 1, 1, []
+    for layer in layers:
+        kernel_size, stride, dilation = (tuple(layer) + (1,))[:3]
+        size += dilation * (kernel_size - 1) * jump
+        jump *= stride
+        out.append((size, jump))
+    return out
+

@@ -4,8 +4,7 @@ import math
 
 import numpy as np
 
-from ..autograd.conv_ops import _pair
-from ..autograd.tensor import Tensor
+from ..autograd.conv_ops import pair
 from . import functional as F
 from . import init
 from .module import Module, Parameter
@@ -158,48 +157,10 @@ class Dropout(Module):
         return F.dropout(x, self.p, self.training)
 
 
-# --- normalisation -----------------------------------------------------------------------------------
-class _BatchNorm(Module):
-    """Normalise each channel with the batch's mean and variance (running averages in eval mode)."""
-
-    expected_dims: tuple = ()
-
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True):
-        super().__init__()
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.weight = Parameter(np.ones(num_features, dtype=np.float32)) if affine else None
-        self.bias = Parameter(np.zeros(num_features, dtype=np.float32)) if affine else None
-        self.track_running_stats = track_running_stats
-        if track_running_stats:
-            self.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype=np.float32)))
-            self.register_buffer("running_var", Tensor(np.ones(num_features, dtype=np.float32)))
-            self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)))
-        else:
-            self.running_mean = self.running_var = None
-
-    def forward(self, x):
-        if x.ndim not in self.expected_dims or x.shape[1] != self.num_features:
-            raise ValueError(f"{type(self).__name__}({self.num_features}): expected input with "
-                             f"{' or '.join(map(str, self.expected_dims))} dims and {self.num_features} channels, "
-                             f"got shape {x.shape}")
-        use_batch = self.training or not self.track_running_stats
-        if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
-        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                            use_batch, self.momentum, self.eps)
-
-    def extra_repr(self):
-        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
 
 
-class BatchNorm1d(_BatchNorm):
-    """Shape: (N, C) or (N, C, L)."""
-    expected_dims = (2, 3)
 
 
-class BatchNorm2d(_BatchNorm):
-    """Shape: (N, C, H, W)."""
-    expected_dims = (4,)
 
 
 # --- convolution and pooling ---------------------------------------------------------------------------
@@ -213,7 +174,7 @@ class Conv2d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, bias=True):
         super().__init__()
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride = _pair(kernel_size), stride
+        self.kernel_size, self.stride = pair(kernel_size), stride
         self.padding, self.dilation = padding, dilation
         self.weight = Parameter(_empty(out_channels, in_channels, *self.kernel_size))
         self.bias = Parameter(_empty(out_channels)) if bias else None
@@ -237,7 +198,7 @@ class ConvTranspose2d(Module):
                  bias=True, dilation=1):
         super().__init__()
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = _pair(kernel_size)
+        self.kernel_size = pair(kernel_size)
         self.stride, self.padding, self.output_padding, self.dilation = stride, padding, output_padding, dilation
         self.weight = Parameter(_empty(in_channels, out_channels, *self.kernel_size))
         self.bias = Parameter(_empty(out_channels)) if bias else None

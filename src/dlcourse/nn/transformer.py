@@ -1,4 +1,4 @@
-"""Layer normalisation and the Transformer encoder block, with PyTorch's names and parameter layout.
+"""The Transformer encoder block, with PyTorch's names and parameter layout.
 
 ``TransformerEncoderLayer`` is self-attention then a two-layer feed-forward network, each wrapped in
 a residual connection and a ``LayerNorm``: after the sum (``norm_first=False``, the 2017 paper's
@@ -7,86 +7,26 @@ without warm-up). Its ``state_dict`` loads into ``torch.nn.TransformerEncoderLay
 """
 
 import math
-import numbers
 
 import numpy as np
 
-from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from .attention import MultiheadAttention
+from . import functional as F
 from .layers import Dropout, Linear
-from .module import Module, Parameter
+from .module import Module
+from .normalization import LayerNorm
 
 
-class Erf(Function):
-    """y = erf(x).  dy/dx = 2 / sqrt(pi) exp(-x^2).  (A primitive: GELU needs it and NumPy lacks it.)"""
-
-    @staticmethod
-    def forward(ctx, x):
-        from scipy.special import erf  # SciPy comes with scikit-learn, a dependency of the course
-
-        ctx.save_for_backward(x)
-        return erf(x).astype(x.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return (grad * (2.0 / math.sqrt(math.pi)) * np.exp(-x * x),)
 
 
-def gelu(x):
-    """GELU(x) = x Phi(x) = x (1 + erf(x / sqrt 2)) / 2, the exact form (torch's approximate='none')."""
-    return x * 0.5 * (Erf.apply(x * (1.0 / math.sqrt(2.0))) + 1.0)
 
 
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    """Normalise over the last ``len(normalized_shape)`` dimensions of each sample with the sample's own
-    mean and (biased) variance, then scale by ``weight`` and shift by ``bias`` elementwise."""
-    normalized_shape = tuple(normalized_shape)
-    if tuple(input.shape[-len(normalized_shape):]) != normalized_shape:
-        raise ValueError(f"layer_norm: the input's last dimensions {tuple(input.shape)} do not end in "
-                         f"normalized_shape {normalized_shape}")
-    dims = tuple(range(input.ndim - len(normalized_shape), input.ndim))
-    centred = input - input.mean(dims, keepdim=True)
-    variance = (centred * centred).mean(dims, keepdim=True)
-    out = centred / (variance + eps).sqrt()
-    if weight is not None:
-        out = out * weight
-    if bias is not None:
-        out = out + bias
-    return out
 
 
-class LayerNorm(Module):
-    """y = (x - mean) / sqrt(var + eps) * weight + bias, statistics over the last dimensions of each sample.
-
-    Unlike batch norm it needs no batch and behaves the same in training and evaluation, which is
-    why sequence models use it: every position of every sequence is normalised on its own.
-
-    Args:
-        normalized_shape: the trailing shape to normalise over (an int for the last dimension).
-        eps: added to the variance for stability.
-        elementwise_affine: learn ``weight`` (init 1) and ``bias`` (init 0) of shape normalized_shape.
-        bias: learn the bias too (only with elementwise_affine).
-    """
-
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True):
-        super().__init__()
-        if isinstance(normalized_shape, numbers.Integral):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape, self.eps, self.elementwise_affine = tuple(normalized_shape), eps, elementwise_affine
-        self.weight = Parameter(np.ones(self.normalized_shape, dtype=np.float32)) if elementwise_affine else None
-        affine_bias = elementwise_affine and bias
-        self.bias = Parameter(np.zeros(self.normalized_shape, dtype=np.float32)) if affine_bias else None
-
-    def forward(self, input):
-        return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
-
-    def extra_repr(self):
-        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
 
 
-_ACTIVATIONS = {"relu": lambda x: x.relu(), "gelu": gelu}
+_ACTIVATIONS = {"relu": lambda x: x.relu(), "gelu": F.gelu}
 
 
 class TransformerEncoderLayer(Module):

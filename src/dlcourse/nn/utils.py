@@ -1,8 +1,13 @@
-"""Utilities on parameters, as ``torch.nn.utils`` has them: gradient clipping by the global norm.
+"""Utilities on parameters and models, as ``torch.nn.utils`` has them: gradient clipping by the global
+norm, L1 and L2 penalties, parameter counts, layer-by-layer shapes and a measured receptive field.
 
 Recurrent networks multiply the gradient by the same Jacobian at every time step, so one long
 sequence can produce a gradient thousands of times larger than usual (chapter 9). Clipping rescales
 all gradients together, which keeps their direction and only shortens the step.
+
+The penalties return a differentiable tensor, so that they sit in the graph next to the data loss
+and ``backward()`` adds their gradients: ``loss = criterion(model(x), y) + l2_penalty(model.parameters(),
+1e-3)`` (for plain SGD the same as ``SGD(..., weight_decay=1e-3)``: its gradient is ``weight_decay * w``).
 """
 
 from __future__ import annotations
@@ -13,7 +18,8 @@ import numpy as np
 
 from ..autograd.tensor import Tensor
 
-__all__ = ["clip_grad_norm_"]
+__all__ = ["clip_grad_norm_", "count_parameters", "l1_penalty", "l2_penalty", "layer_shapes",
+           "measured_receptive_field"]
 
 
 def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False) -> Tensor:
@@ -51,3 +57,60 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
         for g in grads:
             g.data[...] = g.data * coefficient
     return Tensor(np.array(total, dtype=grads[0].data.dtype))
+
+
+def l2_penalty(parameters, weight_decay: float):
+    """(weight_decay / 2) * sum of w^2 over all parameters; its gradient is weight_decay * w."""
+    parameters = list(parameters)
+    if not parameters:
+        raise ValueError("l2_penalty needs at least one parameter")
+    return sum((p * p).sum() for p in parameters) * (weight_decay / 2)
+
+
+
+def l1_penalty(parameters, strength: float):
+    """strength * sum of |w| over all parameters; its (sub)gradient is strength * sign(w)."""
+    parameters = list(parameters)
+    if not parameters:
+        raise ValueError("l1_penalty needs at least one parameter")
+    return sum(p.abs().sum() for p in parameters) * strength
+
+
+
+def count_parameters(model) -> int:
+    """Number of trainable numbers in a ``dlcourse`` or ``torch`` model."""
+    return int(sum(np.prod(p.shape) for p in model.parameters()))
+
+
+
+def layer_shapes(model, x) -> list[tuple[str, str, tuple, int]]:
+    """Run ``x`` through the top-level children of a sequential ``model`` (dlcourse or torch).
+
+    Returns one ``(name, layer type, output shape, parameters)`` per child: the table that
+    architecture diagrams show.
+    """
+    rows = []
+    for name, child in model.named_children():
+        x = child(x)
+        rows.append((name, type(child).__name__, tuple(x.shape), count_parameters(child)))
+    return rows
+
+
+
+def measured_receptive_field(model, input_shape) -> tuple[int, int]:
+    """Height and width of the input region that the centre output pixel of ``model`` depends on.
+
+    Backpropagates a one-hot gradient (1 at the centre pixel of the first output channel) through a
+    ``dlcourse`` model and measures the bounding box of the non-zero input gradient. Use a model
+    without ReLUs or max-pooling (or with positive weights): those can zero a gradient that a pixel
+    of the receptive field would otherwise receive.
+    """
+    x = Tensor(np.zeros(input_shape, dtype=np.float32), requires_grad=True)
+    out = model(x)
+    one_hot = np.zeros(out.shape, dtype=np.float32)
+    one_hot[0, 0, out.shape[2] // 2, out.shape[3] // 2] = 1.0
+    (out * Tensor(one_hot)).sum().backward()
+    gradient = np.asarray(getattr(x.grad, "data", x.grad))
+    rows, columns = np.nonzero(np.abs(gradient[0]).sum(axis=0))
+    return int(rows.max() - rows.min() + 1), int(columns.max() - columns.min() + 1)
+

@@ -64,3 +64,33 @@ class CosineAnnealingLR(LRScheduler):
 
     def lr_at(self, base_lr, epoch):
         return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * epoch / self.T_max)) / 2
+
+
+class LinearWarmup(LRScheduler):
+    r"""Ramp the learning rate linearly over ``warmup_epochs``, then follow ``after`` (or stay constant).
+
+    .. math::
+        \eta_t = \eta_0 \, \frac{t + 1}{W} \quad (t < W), \qquad
+        \eta_t = \text{after}(\eta_0, t - W) \quad (t \ge W)
+
+    Args:
+        optimizer: a :class:`dlcourse.optim.Optimizer`.
+        warmup_epochs: W, the number of steps of the ramp (at least 1).
+        after: a function ``(base_lr, epoch) -> lr`` for the steps after the ramp, typically the
+            ``lr_at`` of another scheduler (cosine decay); None keeps the base rate.
+    """
+
+    def __init__(self, optimizer, warmup_epochs: int, after=None, last_epoch=-1):
+        if warmup_epochs < 1:
+            raise ValueError(f"LinearWarmup needs warmup_epochs >= 1, got {warmup_epochs}")
+        self.warmup_epochs, self.after = warmup_epochs, after
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr, epoch):
+        if epoch < self.warmup_epochs:
+            return base_lr * (epoch + 1) / self.warmup_epochs
+        return base_lr if self.after is None else self.after(base_lr, epoch - self.warmup_epochs)
+
+    def state_dict(self) -> dict:
+        return {k: v for k, v in vars(self).items() if k not in ("optimizer", "after")}
+

@@ -1,24 +1,29 @@
 """The course's models on PyTorch, on the best device available.
 
-``best_device()`` picks CUDA, then Apple's MPS, then the CPU; ``mlp`` and ``small_cnn`` build the
-same reference models as the dlcourse chapters (same layer names, so state dicts transfer with
-:func:`load_dlcourse_state`). ``fit`` trains with a progress bar: on a GPU without waiting for the
-host, in mixed precision and, where it can, as one CUDA graph per step (see
+``best_device()`` picks CUDA, then Apple's MPS, then the CPU. :mod:`dlcourse.torch.models` holds the
+same models as :mod:`dlcourse.models`, built from ``torch.nn`` (the same files, loaded a second
+time with torch as their engine: same layers, same parameter names, so state dicts transfer, e.g.
+with :func:`load_dlcourse_state`). ``fit`` trains with a progress bar: on a GPU without waiting for
+the host, in mixed precision and, where it can, as one CUDA graph per step (see
 :mod:`dlcourse.torch.training`); :class:`DeviceLoader` keeps a data set on the device; inside a
 ``torchrun`` process group (:func:`init_distributed`) ``fit`` trains with DistributedDataParallel.
 """
 
+import importlib.util
+import sys
+from pathlib import Path
+
 import numpy as np
 import torch
-from torch import nn
+from torch import cat, nn, no_grad, tensor  # noqa: F401  (the engine names the model files import)
 
-from .. import models
+from .. import models as _numpy_models
 from .distributed import cleanup_distributed, init_distributed, is_main_process
 from .loader import DeviceLoader
 from .training import evaluate, fit, resolve_precision
 
 __all__ = ["DeviceLoader", "best_device", "cleanup_distributed", "evaluate", "fit", "init_distributed",
-           "is_main_process", "load_dlcourse_state", "mlp", "resolve_precision", "small_cnn"]
+           "is_main_process", "load_dlcourse_state", "models", "resolve_precision"]
 
 
 def best_device() -> torch.device:
@@ -31,18 +36,27 @@ def best_device() -> torch.device:
     return torch.device("cpu")
 
 
-def mlp(sizes, activation=None, dropout=0.0) -> nn.Sequential:
-    """:func:`dlcourse.models.mlp` built from ``torch.nn`` (same layers, same names)."""
-    return models.mlp(sizes, activation, dropout, nn=nn)
-
-
-def small_cnn(in_channels=1, num_classes=10, width=8, image_size=28) -> nn.Sequential:
-    """:func:`dlcourse.models.small_cnn` built from ``torch.nn`` (same layers, same names)."""
-    return models.small_cnn(in_channels, num_classes, width, image_size, nn=nn)
-
-
 def load_dlcourse_state(torch_module: nn.Module, dl_module) -> nn.Module:
     """Copy a dlcourse model's parameters and buffers into the same-shaped torch model."""
     state = {k: torch.from_numpy(np.array(v.data)) for k, v in dl_module.state_dict().items()}
     torch_module.load_state_dict(state)
     return torch_module
+
+
+def _load_models_on_torch():
+    """Load the files of :mod:`dlcourse.models` again as ``dlcourse.torch.models``.
+
+    The model files import their engine with ``from .. import nn`` (and ``cat``, ``tensor``,
+    ``no_grad``): under ``dlcourse.torch`` that parent package is this one, whose names above are
+    torch's. One definition of every model, two engines.
+    """
+    folder = Path(_numpy_models.__file__).parent
+    spec = importlib.util.spec_from_file_location(f"{__name__}.models", folder / "__init__.py",
+                                                  submodule_search_locations=[str(folder)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+models = _load_models_on_torch()

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dlcourse
-from dlcourse.autograd import graph
+from dlcourse import compgraph
 from dlcourse.autograd import Value
 
 torch = pytest.importorskip("torch")
@@ -119,45 +119,45 @@ def test_value_each_op_matches_torch(op, torch_op, x):
 
 @pytest.fixture
 def fresh_graph():
-    graph.clear()
+    compgraph.clear()
     yield
-    graph.clear()
+    compgraph.clear()
 
 
 def test_graph_one_neuron_forward_backward_update_matches_the_lecture(fresh_graph):
-    w, b = graph.Parameter(2.0), graph.Parameter(1.0)
-    x, y = graph.Input(2.0), graph.Input(2.0)
-    loss = graph.Square(graph.Subtract(graph.Add(graph.Multiply(w, x), b), y))
-    graph.forward_pass()
+    w, b = compgraph.Parameter(2.0), compgraph.Parameter(1.0)
+    x, y = compgraph.Input(2.0), compgraph.Input(2.0)
+    loss = compgraph.Square(compgraph.Subtract(compgraph.Add(compgraph.Multiply(w, x), b), y))
+    compgraph.forward_pass()
     assert loss.value == 9.0
-    graph.backward_pass(loss)
+    compgraph.backward_pass(loss)
     assert (w.grad, b.grad) == (12.0, 6.0)
-    graph.update_parameters(0.1)
+    compgraph.update_parameters(0.1)
     assert w.value == pytest.approx(0.8) and b.value == pytest.approx(0.4)
 
 
 def test_graph_keeps_nodes_in_its_two_lists_in_creation_order(fresh_graph):
-    w, x = graph.Parameter(1.0), graph.Input(3.0)
-    product = graph.Multiply(w, x)
-    out = graph.Sigmoid(product)
-    assert graph.parameter_nodes == [w] and graph.compute_nodes == [product, out]
+    w, x = compgraph.Parameter(1.0), compgraph.Input(3.0)
+    product = compgraph.Multiply(w, x)
+    out = compgraph.Sigmoid(product)
+    assert compgraph.parameter_nodes == [w] and compgraph.compute_nodes == [product, out]
 
 
 def test_graph_has_the_names_the_lesson_uses():
     """Chapter 03's lesson writes this framework by hand with these names; the module matches."""
     for name in ["Input", "Parameter", "CompNode", "Affine", "Sigmoid", "BinaryCrossEntropy",
                  "compute_nodes", "parameter_nodes", "forward_pass", "backward_pass", "update_parameters"]:
-        assert hasattr(graph, name), name
-    assert all(hasattr(graph.CompNode, m) for m in ("register", "add_grad", "forward", "backward"))
-    assert all(hasattr(graph.Parameter, m) for m in ("add_grad", "update"))
+        assert hasattr(compgraph, name), name
+    assert all(hasattr(compgraph.CompNode, m) for m in ("register", "add_grad", "forward", "backward"))
+    assert all(hasattr(compgraph.Parameter, m) for m in ("add_grad", "update"))
 
 
 def test_graph_logistic_regression_on_a_batch_matches_torch(fresh_graph, rng):
     features, labels = rng.normal(size=(40, 2)), (rng.random(40) > 0.5).astype(float)
-    w, b = graph.Parameter([0.3, -0.2]), graph.Parameter(0.1)
-    loss = graph.BinaryCrossEntropy(graph.Sigmoid(graph.Affine(graph.Input(features), w, b)), graph.Input(labels))
-    graph.forward_pass()
-    graph.backward_pass(loss)
+    w, b = compgraph.Parameter([0.3, -0.2]), compgraph.Parameter(0.1)
+    loss = compgraph.BinaryCrossEntropy(compgraph.Sigmoid(compgraph.Affine(compgraph.Input(features), w, b)), compgraph.Input(labels))
+    compgraph.forward_pass()
+    compgraph.backward_pass(loss)
     w_t = torch.tensor([0.3, -0.2], dtype=torch.float64, requires_grad=True)
     b_t = torch.tensor(0.1, dtype=torch.float64, requires_grad=True)
     loss_t = torch.nn.functional.binary_cross_entropy(torch.sigmoid(torch.tensor(features) @ w_t + b_t),
@@ -171,31 +171,31 @@ def test_graph_logistic_regression_on_a_batch_matches_torch(fresh_graph, rng):
 def test_graph_xor_network_of_the_lecture_outputs_xor(fresh_graph):
     outputs = []
     for x1, x2 in [(0, 0), (0, 1), (1, 0), (1, 1)]:
-        graph.clear()
-        a, b = graph.Input(x1), graph.Input(x2)
-        h1 = graph.ReLU(graph.Add(a, b))                                # W row (1, 1), c1 = 0
-        h2 = graph.ReLU(graph.Subtract(graph.Add(a, b), graph.Input(1.0)))  # c2 = -1
-        out = graph.Add(graph.Multiply(graph.Parameter(1.0), h1), graph.Multiply(graph.Parameter(-2.0), h2))
-        graph.forward_pass()
+        compgraph.clear()
+        a, b = compgraph.Input(x1), compgraph.Input(x2)
+        h1 = compgraph.ReLU(compgraph.Add(a, b))                                # W row (1, 1), c1 = 0
+        h2 = compgraph.ReLU(compgraph.Subtract(compgraph.Add(a, b), compgraph.Input(1.0)))  # c2 = -1
+        out = compgraph.Add(compgraph.Multiply(compgraph.Parameter(1.0), h1), compgraph.Multiply(compgraph.Parameter(-2.0), h2))
+        compgraph.forward_pass()
         outputs.append(float(out.value))
     assert outputs == [0.0, 1.0, 1.0, 0.0]
 
 
 def test_graph_fan_out_gradients_add_up(fresh_graph):
-    a = graph.Parameter(3.0)
-    out = graph.Add(graph.Multiply(a, a), a)
-    graph.forward_pass()
-    graph.backward_pass(out)
+    a = compgraph.Parameter(3.0)
+    out = compgraph.Add(compgraph.Multiply(a, a), a)
+    compgraph.forward_pass()
+    compgraph.backward_pass(out)
     assert a.grad == 7.0
 
 
 def test_graph_gradient_descent_decreases_the_loss(fresh_graph):
-    w, b = graph.Parameter(np.array(0.0)), graph.Parameter(np.array(0.0))
-    loss = graph.Square(graph.Subtract(graph.Add(graph.Multiply(w, graph.Input(2.0)), b), graph.Input(2.0)))
+    w, b = compgraph.Parameter(np.array(0.0)), compgraph.Parameter(np.array(0.0))
+    loss = compgraph.Square(compgraph.Subtract(compgraph.Add(compgraph.Multiply(w, compgraph.Input(2.0)), b), compgraph.Input(2.0)))
     losses = []
     for _ in range(20):
-        graph.forward_pass()
+        compgraph.forward_pass()
         losses.append(float(loss.value))
-        graph.backward_pass(loss)
-        graph.update_parameters(0.05)
+        compgraph.backward_pass(loss)
+        compgraph.update_parameters(0.05)
     assert losses[-1] < 1e-2 * losses[0]

@@ -270,7 +270,7 @@ def test_no_grad_records_nothing():
     x = Tensor(np.ones(2), requires_grad=True)
     with dlcourse.no_grad():
         y = x * 2
-    assert not y.requires_grad and y._ctx is None
+    assert not y.requires_grad and y.grad_fn is None
     assert dlcourse.is_grad_enabled()
 
 

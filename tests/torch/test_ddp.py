@@ -31,7 +31,7 @@ def full_batch():
 
 def one_step_model():
     torch.manual_seed(0)
-    model = dltorch.mlp([2, 8, 2]).double()
+    model = dltorch.models.mlp([2, 8, 2]).double()
     return model, torch.optim.SGD(model.parameters(), lr=0.5)  # SGD: the step is the gradient itself
 
 
@@ -42,7 +42,7 @@ def converging_data():
 
 def converging_model():
     torch.manual_seed(1)
-    model = dltorch.mlp([2, 32, 32, 2])
+    model = dltorch.models.mlp([2, 32, 32, 2])
     return model, torch.optim.Adam(model.parameters(), lr=0.01)
 
 

@@ -34,7 +34,7 @@ def plain_fit(model, batches, optimizer, loss_fn, epochs):
 
 def model_and_optimizer(seed=0):
     torch.manual_seed(seed)
-    model = dltorch.mlp([2, 16, 2])
+    model = dltorch.models.mlp([2, 16, 2])
     return model, torch.optim.Adam(model.parameters(), lr=0.01)
 
 

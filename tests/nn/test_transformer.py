@@ -7,7 +7,8 @@ import pytest
 
 from dlcourse import Tensor, nn
 from dlcourse.gradcheck import gradcheck
-from dlcourse.nn.transformer import causal_mask, gelu, layer_norm, sinusoidal_positional_encoding
+from dlcourse.nn.functional import gelu, layer_norm
+from dlcourse.nn.transformer import causal_mask, sinusoidal_positional_encoding
 import oracle
 from oracle import assert_close, check_against_torch
 

@@ -1,4 +1,8 @@
-"""The lecture's explicit computation-graph framework, with the names chapter 03's lesson uses.
+"""The lecture's explicit computation-graph framework, with the lecture's names (chapter 03).
+
+It lives apart from :mod:`dlcourse.autograd` on purpose: its ``Parameter``, ``Add`` or ``ReLU`` are
+graph nodes of this small framework, not the engine's ops or ``dlcourse.nn``'s layers, so a lesson
+uses them qualified (``compgraph.Parameter``) and they never shadow the engine's names.
 
 The graph is declared once, before training, from three kinds of node:
 
@@ -37,7 +41,7 @@ Worked example (one neuron, squared error)::
 
 import numpy as np
 
-from .ops import sigmoid
+from .autograd.ops import sigmoid
 
 compute_nodes: list = []
 parameter_nodes: list = []
