@@ -4,7 +4,7 @@
 * :mod:`~dlcourse.models.cnn`: :func:`small_cnn`, LeNet-5, AlexNet, VGG-16, ResNet-18 and a small
   ResNet, U-Net, and their blocks (:class:`Inception`, :class:`BasicBlock`, :class:`UNet`, ...);
 * :mod:`~dlcourse.models.char_lm`: the character-level LSTM language model and sampling;
-* :mod:`~dlcourse.models.pca`: principal component analysis (NumPy).
+* :mod:`~dlcourse.models.decomposition`: principal component analysis (NumPy).
 
 **One definition, two engines.** The model files import their layers with ``from .. import nn``
 (and ``cat``, ``tensor``, ``no_grad``). Loaded as ``dlcourse.models`` those are dlcourse's; loaded as
@@ -19,7 +19,7 @@ from .cnn import (
     small_resnet, unet, vgg16,
 )
 from .mlp import mlp
-from .pca import PCA, pca
+from .decomposition import PCA, pca
 
 __all__ = [
     "PCA", "BasicBlock", "CharLSTM", "DoubleConv", "GlobalAvgPool2d", "Inception", "UNet", "alexnet", "detach_state",
