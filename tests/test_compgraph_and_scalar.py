@@ -155,7 +155,8 @@ def test_graph_has_the_names_the_lesson_uses():
 def test_graph_logistic_regression_on_a_batch_matches_torch(fresh_graph, rng):
     features, labels = rng.normal(size=(40, 2)), (rng.random(40) > 0.5).astype(float)
     w, b = compgraph.Parameter([0.3, -0.2]), compgraph.Parameter(0.1)
-    loss = compgraph.BinaryCrossEntropy(compgraph.Sigmoid(compgraph.Affine(compgraph.Input(features), w, b)), compgraph.Input(labels))
+    prediction = compgraph.Sigmoid(compgraph.Affine(compgraph.Input(features), w, b))
+    loss = compgraph.BinaryCrossEntropy(prediction, compgraph.Input(labels))
     compgraph.forward_pass()
     compgraph.backward_pass(loss)
     w_t = torch.tensor([0.3, -0.2], dtype=torch.float64, requires_grad=True)
@@ -175,7 +176,8 @@ def test_graph_xor_network_of_the_lecture_outputs_xor(fresh_graph):
         a, b = compgraph.Input(x1), compgraph.Input(x2)
         h1 = compgraph.ReLU(compgraph.Add(a, b))                                # W row (1, 1), c1 = 0
         h2 = compgraph.ReLU(compgraph.Subtract(compgraph.Add(a, b), compgraph.Input(1.0)))  # c2 = -1
-        out = compgraph.Add(compgraph.Multiply(compgraph.Parameter(1.0), h1), compgraph.Multiply(compgraph.Parameter(-2.0), h2))
+        out = compgraph.Add(compgraph.Multiply(compgraph.Parameter(1.0), h1),
+                            compgraph.Multiply(compgraph.Parameter(-2.0), h2))
         compgraph.forward_pass()
         outputs.append(float(out.value))
     assert outputs == [0.0, 1.0, 1.0, 0.0]
@@ -191,7 +193,8 @@ def test_graph_fan_out_gradients_add_up(fresh_graph):
 
 def test_graph_gradient_descent_decreases_the_loss(fresh_graph):
     w, b = compgraph.Parameter(np.array(0.0)), compgraph.Parameter(np.array(0.0))
-    loss = compgraph.Square(compgraph.Subtract(compgraph.Add(compgraph.Multiply(w, compgraph.Input(2.0)), b), compgraph.Input(2.0)))
+    prediction = compgraph.Add(compgraph.Multiply(w, compgraph.Input(2.0)), b)
+    loss = compgraph.Square(compgraph.Subtract(prediction, compgraph.Input(2.0)))
     losses = []
     for _ in range(20):
         compgraph.forward_pass()
