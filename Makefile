@@ -1,7 +1,9 @@
 # The course's commands. Each one creates the virtual environment on first use.
 #   make book       build the website into _build/html (executes lesson notebooks, cached)
 #   make publish DEST=folder  write the student edition (no solutions, hidden tests or fixtures) into folder
-#   make test       run every test (unit, grading pipeline, notebooks, book build)
+#   make test       run every test (unit, grading pipeline, notebooks, book build): CI's command
+#   make test CHAPTER=08-cnn   one chapter: its solution notebook, its grading and its lessons
+#   make test-fast  the package, the grading helpers and the pipeline's stages (under two minutes)
 #   make exercises  regenerate exercises/ (student versions) from solutions/ with nbgrader
 #                   (CHAPTERS="NN-slug ..." for some chapters only)
 #   make install-cells  after changing repository.url in _config.yml: update every notebook's install cell
@@ -24,7 +26,7 @@ endif
 export PATH := $(BIN):$(PATH)
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: book test publish exercises install-cells lock venv sysdeps mathjax clean
+.PHONY: book test test-fast publish exercises install-cells lock venv sysdeps mathjax clean
 
 venv: $(STAMP)
 
@@ -79,7 +81,11 @@ book: $(STAMP) mathjax
 ifneq ($(wildcard solutions/*/*.ipynb),)
 # One BLAS thread per process: the tests already run two kernels or graders side by side.
 test: $(STAMP) sysdeps mathjax
-	$(ONE_THREAD) $(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(ONE_THREAD) $(BIN)/python -m pytest $(if $(CHAPTER),$(addprefix --chapter ,$(CHAPTER))) $(PYTEST_ARGS)
+
+# Two workers (pytest-xdist): the fast tier's tests are independent and mostly single-threaded.
+test-fast: $(STAMP)
+	$(ONE_THREAD) $(BIN)/python -m pytest -m "not slow" -n 2 --durations=10 $(PYTEST_ARGS)
 
 # The student edition (what students, Binder, Colab and the JupyterHub get): see README.md, "Two editions".
 publish: $(STAMP)
@@ -95,7 +101,7 @@ install-cells: $(STAMP)
 	$(BIN)/python -m dlcourse.autograder.install_cells
 	$(MAKE) exercises
 else
-test publish exercises install-cells:
+test test-fast publish exercises install-cells:
 	@echo "make $@: this is the student edition of the course, which has no solutions or tests;"
 	@echo "run it in the instructors' source and publish again"; exit 2
 endif

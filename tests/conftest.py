@@ -56,3 +56,34 @@ def seed_everything():
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+# --- test tiers ------------------------------------------------------------------------------------
+# `make test-fast` runs `pytest -m "not slow"`: the package, the grading helpers and the pipeline's
+# stages. Slow modules say so with `pytestmark = pytest.mark.slow`; every notebook cell that nbval
+# runs is marked here. `make test CHAPTER=NN-slug` passes `--chapter NN-slug`: only the tests whose
+# id names that chapter run (its solution notebook, its grading, its lessons in tests/test_lessons.py).
+
+
+def pytest_addoption(parser):
+    parser.addoption("--chapter", action="append", default=[], metavar="NN-slug",
+                     help="run only the tests of this chapter: its solution notebook, its grading and its lessons")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.notebooks)
+            item.add_marker(pytest.mark.slow)
+    chapters = config.getoption("chapter")
+    if not chapters:
+        return
+    from course import chapters_with_exercises
+
+    known = chapters_with_exercises()
+    unknown = sorted(set(chapters) - set(known))
+    if unknown:
+        raise pytest.UsageError(f"--chapter: no chapter {', '.join(unknown)}; the chapters are {', '.join(known)}")
+    keep = [item for item in items if any(slug in item.nodeid for slug in chapters)]
+    config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+    items[:] = keep

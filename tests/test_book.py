@@ -17,6 +17,8 @@ import yaml
 from course import LEAK_MARKERS, ROOT, chapters_with_exercises, page_text, read, solution_snippets
 from website import CHAPTER_SLUGS, MATHJAX, built_site, lesson_notebooks, pages
 
+pytestmark = pytest.mark.slow  # `make test-fast` leaves it out
+
 
 class _Links(HTMLParser):
     """Collects the href of every <a> inside the sidebar navigation."""

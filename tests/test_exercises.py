@@ -34,6 +34,8 @@ from dlcourse.autograder.assemble import load_assignment
 from course import (LEAK_MARKERS, ROOT, cells_by_grade_id, chapters_with_exercises, compared_fixture, fixture_files,
                     nbgrader_meta, parse_fixture, read, solution_bodies, submission_from_release)
 
+pytestmark = pytest.mark.slow  # `make test-fast` leaves it out
+
 CHAPTERS = chapters_with_exercises()
 # Without bubblewrap (a machine where `make sysdeps` could not install it) the class is graded
 # unsandboxed: the grades are the same, only the isolation is missing.

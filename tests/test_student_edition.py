@@ -30,6 +30,8 @@ from dlcourse.autograder.install_cells import install_cell_source
 from dlcourse.autograder.publish import PublishError, binder_requirements, leaks, publish
 from website import built_edition, built_site, pages
 
+pytestmark = pytest.mark.slow  # `make test-fast` leaves it out
+
 BIN = Path(sys.executable).parent
 
 

@@ -16,7 +16,7 @@ import pytest
 from classroom import SLUG, correct, needs_bwrap, read_grades, run_grade, write_student
 from course import ROOT, read, submission_from_release
 
-pytestmark = needs_bwrap
+pytestmark = [needs_bwrap, pytest.mark.slow]  # `make test-fast` leaves it out
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 

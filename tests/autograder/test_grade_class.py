@@ -16,7 +16,7 @@ import pytest
 from classroom import (MAX, POINTS, SLUG, answer_source, cell_index, correct, deep, needs_bwrap, read_grades,
                       run_grade, with_answers, wrong, write_student)
 
-pytestmark = needs_bwrap
+pytestmark = [needs_bwrap, pytest.mark.slow]  # `make test-fast` leaves it out
 
 WRONG_NEURON = "def neuron(x, w, b, activation=None):\n    return 0.0\n"
 

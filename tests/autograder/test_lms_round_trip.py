@@ -19,7 +19,7 @@ from dlcourse.autograder import cli
 from lms_downloads import (ASSIGNMENT_COLUMN, WORKSHEET_COLUMNS, canvas_gradebook, canvas_name, make_zip, moodle_path,
                            moodle_worksheet, read_csv)
 
-pytestmark = needs_bwrap
+pytestmark = [needs_bwrap, pytest.mark.slow]  # `make test-fast` leaves it out
 WRITTEN = 2   # chapter 02's written question
 GOOD, BLANK = json.dumps(correct()), json.dumps(RELEASE)
 

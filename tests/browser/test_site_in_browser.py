@@ -19,6 +19,8 @@ import pytest
 from course import ROOT
 from website import CHAPTER_SLUGS, built_site, chromium_path, config, pages, serve
 
+pytestmark = pytest.mark.slow  # `make test-fast` leaves it out
+
 sync_api = pytest.importorskip("playwright.sync_api",
                                reason="playwright is not installed (pip install -r requirements.lock)")
 if chromium_path() is None:

@@ -19,6 +19,8 @@ torch = pytest.importorskip("torch")
 import dlcourse  # noqa: E402
 from dlcourse import torch as dltorch  # noqa: E402
 
+pytestmark = pytest.mark.slow  # `make test-fast` leaves it out
+
 WORLD_SIZE = 2
 TIMEOUT_S = 180
 

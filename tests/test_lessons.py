@@ -1,0 +1,36 @@
+"""One chapter's lessons run top to bottom, for `make test CHAPTER=NN-slug`.
+
+The whole run (`make test`) executes every lesson once, in the website build of tests/website.py,
+so here each lesson is skipped unless ``--chapter`` chose its chapter: a notebook never runs twice
+in one test run.
+"""
+
+from __future__ import annotations
+
+import time
+
+import nbformat
+import pytest
+from course import ROOT
+from nbclient import NotebookClient
+from notebook_times import record
+
+from dlcourse.autograder.book import ONE_THREAD, cell_timeout, lesson_notebooks
+
+LESSONS = lesson_notebooks(ROOT)
+
+
+@pytest.mark.slow
+@pytest.mark.notebooks
+@pytest.mark.parametrize("path", LESSONS, ids=[f"{p.parent.name}/{p.stem}" for p in LESSONS])
+def test_lesson_runs_without_error(path, request, monkeypatch):
+    if not request.config.getoption("chapter"):
+        pytest.skip("the whole run executes every lesson in the website build (tests/website.py)")
+    for name, value in ONE_THREAD.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+    notebook = nbformat.read(path, as_version=4)
+    start = time.perf_counter()
+    NotebookClient(notebook, timeout=cell_timeout(ROOT), kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    record(str(path.relative_to(ROOT)), time.perf_counter() - start)
