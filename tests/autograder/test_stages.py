@@ -14,8 +14,8 @@ import pytest
 
 from classroom import MAX, SLUG, correct
 from course import ROOT
-from dlcourse.autograder.assemble import (Step, build_program, datasets_read, load_assignment, solution_program,
-                                          written_answers)
+from dlcourse.autograder.assemble import (Step, StepKind, build_program, datasets_read, load_assignment,
+                                          solution_program, written_answers)
 from dlcourse.autograder.datasets import SANDBOX_DATA, DataUnavailable, stage
 from dlcourse.autograder.lms import write_export
 from dlcourse.autograder.markers import MarkerError, Markers
@@ -72,8 +72,8 @@ def test_the_program_takes_answers_from_the_submission_and_tests_from_the_source
             cell.source = "pass  # the student emptied the test"
     steps, notes = build_program(ASSIGNMENT, submission)
     assert notes == []
-    assert [s.source for s in steps if s.kind == "test"] == ASSIGNMENT.test_sources
-    assert all("NotImplementedError" not in s.source for s in steps if s.kind == "answer")
+    assert [s.source for s in steps if s.kind == StepKind.TEST] == ASSIGNMENT.test_sources
+    assert all("NotImplementedError" not in s.source for s in steps if s.kind == StepKind.ANSWER)
 
 
 def test_a_missing_answer_cell_is_graded_as_unanswered_with_a_note():
@@ -87,7 +87,7 @@ def test_a_missing_answer_cell_is_graded_as_unanswered_with_a_note():
 
 
 def test_the_solution_program_holds_the_solution_without_markers():
-    answers = [s for s in solution_program(ASSIGNMENT) if s.kind == "answer"]
+    answers = [s for s in solution_program(ASSIGNMENT) if s.kind == StepKind.ANSWER]
     assert answers and all("BEGIN SOLUTION" not in s.source and "NotImplementedError()" not in s.source
                            for s in answers)
 
@@ -242,14 +242,21 @@ def test_a_test_cell_that_crashed_after_its_answer_cell_raised_names_the_answer_
     from dlcourse.autograder.cli import score_part
     from dlcourse.autograder.runner import CellResult, RunResult
 
-    first, second = Step("test", "assert f(1) == 2", "test-f", 2.0), Step("test", "assert X == 3", "test-x", 2.0)
+    def answer_step(grade_id: str, source: str) -> Step:
+        return Step(kind=StepKind.ANSWER, source=source, grade_id=grade_id)
+
+    def test_step(grade_id: str, source: str, points: float) -> Step:
+        return Step(kind=StepKind.TEST, source=source, grade_id=grade_id, points=points)
+
+    first, second = test_step("test-f", "assert f(1) == 2", 2.0), test_step("test-x", "assert X == 3", 2.0)
     run = RunResult(cells=[
-        CellResult(Step("answer", "raise NotImplementedError()", "answer-f"), False, "NotImplementedError: "),
-        CellResult(first, False, "NameError: name 'f' is not defined"),
-        CellResult(Step("answer", "X = 1 / 0", "answer-x"), False, "ZeroDivisionError: division by zero"),
-        CellResult(Step("answer", "Y = 1", "answer-y"), True),
-        CellResult(second, False, "NameError: name 'X' is not defined"),
-        CellResult(Step("test", "assert True", "test-z", 1.0), True)])
+        CellResult(step=answer_step("answer-f", "raise NotImplementedError()"), ok=False,
+                   error="NotImplementedError: "),
+        CellResult(step=first, ok=False, error="NameError: name 'f' is not defined"),
+        CellResult(step=answer_step("answer-x", "X = 1 / 0"), ok=False, error="ZeroDivisionError: division by zero"),
+        CellResult(step=answer_step("answer-y", "Y = 1"), ok=True),
+        CellResult(step=second, ok=False, error="NameError: name 'X' is not defined"),
+        CellResult(step=test_step("test-z", "assert True", 1.0), ok=True)])
     failed = run.failed_answers()
     assert {k: [c.step.grade_id for c in v] for k, v in failed.items()} == {
         "test-f": ["answer-f"], "test-x": ["answer-x"], "test-z": []}
@@ -280,8 +287,10 @@ def _course_copy(tmp_path: Path) -> Path:
 
 
 def test_step_is_a_value():
-    assert Step("test", "pass", "t", 1.0) == Step("test", "pass", "t", 1.0)
-    json.dumps([Step("setup", "x").kind])
+    assert (Step(kind=StepKind.TEST, source="pass", grade_id="t", points=1.0)
+            == Step(kind=StepKind.TEST, source="pass", grade_id="t", points=1.0))
+    assert json.dumps([Step(kind=StepKind.SETUP, source="x").kind]) == '["setup"]'
+    assert StepKind.TEST == "test" and f"{StepKind.ANSWER}" == "answer"
 
 
 def test_feedback_links_the_repository_notebook_when_no_website_is_configured(tmp_path):

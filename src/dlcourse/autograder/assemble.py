@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 import nbformat
@@ -30,11 +31,19 @@ LOADERS = {"load_mnist": "mnist", "load_fashion_mnist": "fashion-mnist",
 LESSON_LINK = re.compile(r"\[([^\]]+)\]\(((?:\.\./)*book/[^)\s#]+\.(?:ipynb|md))(#[^)\s]*)?\)")
 
 
+class StepKind(StrEnum):
+    """What a cell of the program is; a str, so it prints and serialises as its value."""
+
+    SETUP = "setup"     # the instructor's code: imports, helpers, data
+    ANSWER = "answer"   # where the student's answer cell goes
+    TEST = "test"       # an auto-graded test cell (hidden tests included)
+
+
 @dataclass(frozen=True)
 class Step:
-    """One cell to execute: ``kind`` is "setup" (instructor code), "answer" or "test"."""
+    """One cell to execute: its kind, its code and, for answers and tests, its nbgrader ``grade_id``."""
 
-    kind: str
+    kind: StepKind
     source: str
     grade_id: str | None = None
     points: float = 0.0
@@ -79,14 +88,17 @@ class Assignment:
 
     @property
     def tests(self) -> list[Step]:
-        return [s for s in self.template if s.kind == "test"]
+        """The test cells of the program, in order: one part of the grade each."""
+        return [s for s in self.template if s.kind == StepKind.TEST]
 
     @property
     def max_score(self) -> float:
+        """The points of all test cells: the most the automatic grading can give."""
         return sum(s.points for s in self.tests)
 
     @property
     def test_sources(self) -> list[str]:
+        """The code of every test cell, hidden tests included (never shown to students)."""
         return [s.source for s in self.tests]
 
     def hidden_lines(self) -> set[str]:
@@ -164,6 +176,84 @@ def _heading(markdown: str) -> str:
     return ""
 
 
+@dataclass
+class _SourceCells:
+    """What :func:`load_assignment` gathers from the source's cells, read in order with :meth:`add`."""
+
+    markers: Markers
+    template: list[Step] = field(default_factory=list)
+    manual: list[tuple[str, float]] = field(default_factory=list)
+    written: list[WrittenQuestion] = field(default_factory=list)
+    answer_cell_ids: dict[str, str] = field(default_factory=dict)
+    solution_answers: dict[str, str] = field(default_factory=dict)
+    lessons: dict[str, Lesson] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)
+    markdown_since_test: list[str] = field(default_factory=list)   # the current part's markdown so far
+    last_question: str = ""                                         # the markdown above a written answer
+
+    def add(self, cell) -> None:
+        """Take in the next cell of the source; raises MarkerError on unbalanced markers."""
+        meta = _meta(cell)
+        if cell.cell_type != "code":
+            self._markdown(cell, meta)
+        elif meta.get("solution"):
+            self._answer(cell, meta)
+        elif meta.get("grade"):
+            self._test(cell, meta)
+        else:
+            self.template.append(Step(kind=StepKind.SETUP, source=cell.source, grade_id=meta.get("grade_id")))
+
+    def _markdown(self, cell, meta: dict) -> None:
+        """A written question's answer cell (graded by hand), or text that may hold a question or a lesson link."""
+        if meta.get("grade") and meta.get("solution"):
+            points = float(meta.get("points", 0))
+            self.manual.append((meta["grade_id"], points))
+            self.written.append(WrittenQuestion(grade_id=meta["grade_id"], points=points,
+                                                question=self.last_question,
+                                                mark_scheme=self.markers.mark_scheme(cell.source)))
+        else:
+            self.last_question = self.markers.without_mark_scheme(cell.source).strip()
+            self.markdown_since_test.append(cell.source)
+
+    def _answer(self, cell, meta: dict) -> None:
+        """An answer cell: the stub students get in the template, the solution as a student would type it."""
+        grade_id = meta["grade_id"]
+        self.answer_cell_ids[grade_id] = cell.get("id", "")
+        self.solution_answers[grade_id] = self.markers.solution_text(cell.source)
+        self.template.append(Step(kind=StepKind.ANSWER, source=self.markers.student_version(cell.source),
+                                  grade_id=grade_id))
+
+    def _test(self, cell, meta: dict) -> None:
+        """A test cell, with the lesson its part links to and its part's title (from the markdown above it)."""
+        grade_id = meta["grade_id"]
+        self.markers.hidden_lines(cell.source)  # raises on unbalanced hidden-test markers
+        self.template.append(Step(kind=StepKind.TEST, source=cell.source, grade_id=grade_id,
+                                  points=float(meta.get("points", 0))))
+        text = "\n".join(self.markdown_since_test)
+        link = LESSON_LINK.search(text)
+        if link:
+            self.lessons[grade_id] = Lesson(title=link.group(1), path="book/" + link.group(2).split("book/", 1)[1],
+                                            anchor=link.group(3) or "")
+        elif not text.strip() and self.lessons:  # a second test cell of the same part
+            self.lessons[grade_id] = list(self.lessons.values())[-1]
+        previous = list(self.titles.values())[-1] if self.titles else ""
+        self.titles[grade_id] = next((h for h in map(_heading, reversed(self.markdown_since_test)) if h), previous)
+        self.markdown_since_test = []
+
+
+def _imports_and_packages(program: list[Step]) -> tuple[str, list[str]]:
+    """The import lines of the setup cells (re-run before each test) and the modules the setup and
+    test cells import or lock (imported and recorded when the kernel starts)."""
+    import_lines, packages = [], []
+    for step in program:
+        lines, modules = _imports(step.source)
+        packages += modules if step.kind != StepKind.ANSWER else []
+        import_lines += lines if step.kind == StepKind.SETUP else []
+        if step.kind == StepKind.TEST:
+            packages += _locked_modules(step.source)
+    return "\n".join(dict.fromkeys(import_lines)), list(dict.fromkeys(packages))
+
+
 def load_assignment(course_root: Path, slug: str) -> Assignment:
     """Read ``solutions/SLUG/SLUG.ipynb`` of the course into an :class:`Assignment`.
 
@@ -175,58 +265,23 @@ def load_assignment(course_root: Path, slug: str) -> Assignment:
         raise FileNotFoundError(f"no assignment {slug!r}: {path} does not exist")
     markers = Markers.for_course(course_root)
     notebook = nbformat.read(path, as_version=4)
-    template: list[Step] = []
-    manual, written, import_lines, packages, answer_ids, answers = [], [], [], [], {}, {}
-    lessons, titles, markdown_since_test, last_question = {}, {}, [], ""
+    cells = _SourceCells(markers=markers)
     try:
         for cell in notebook.cells:
-            meta = _meta(cell)
-            if cell.cell_type != "code":
-                if meta.get("grade") and meta.get("solution"):
-                    points = float(meta.get("points", 0))
-                    manual.append((meta["grade_id"], points))
-                    written.append(WrittenQuestion(meta["grade_id"], points, last_question,
-                                                   markers.mark_scheme(cell.source)))
-                else:
-                    last_question = markers.without_mark_scheme(cell.source).strip()
-                    markdown_since_test.append(cell.source)
-                continue
-            if meta.get("solution"):
-                answer_ids[meta["grade_id"]] = cell.get("id", "")
-                answers[meta["grade_id"]] = markers.solution_text(cell.source)
-                template.append(Step("answer", markers.student_version(cell.source), meta["grade_id"]))
-            elif meta.get("grade"):
-                markers.hidden_lines(cell.source)  # raises on unbalanced hidden-test markers
-                template.append(Step("test", cell.source, meta["grade_id"], float(meta.get("points", 0))))
-                text = "\n".join(markdown_since_test)
-                link = LESSON_LINK.search(text)
-                if link:
-                    lessons[meta["grade_id"]] = Lesson(link.group(1), "book/" + link.group(2).split("book/", 1)[1],
-                                                       link.group(3) or "")
-                elif not text.strip() and lessons:  # a second test cell of the same part
-                    lessons[meta["grade_id"]] = list(lessons.values())[-1]
-                previous = list(titles.values())[-1] if titles else ""
-                titles[meta["grade_id"]] = next((h for h in map(_heading, reversed(markdown_since_test)) if h),
-                                                previous)
-                markdown_since_test = []
-            else:
-                template.append(Step("setup", cell.source, meta.get("grade_id")))
+            cells.add(cell)
     except MarkerError as error:
-        raise ValueError(f"{path}: cell {len(template) + 1}: {error}") from None
-    last_test = max((i for i, s in enumerate(template) if s.kind == "test"), default=-1)
+        raise ValueError(f"{path}: cell {len(cells.template) + 1}: {error}") from None
+    last_test = max((i for i, s in enumerate(cells.template) if s.kind == StepKind.TEST), default=-1)
     if last_test < 0:
         raise ValueError(f"{path} has no auto-graded test cell (nbgrader 'grade': true on a code cell)")
-    for step in template[: last_test + 1]:
-        lines, modules = _imports(step.source)
-        packages += modules if step.kind != "answer" else []
-        import_lines += lines if step.kind == "setup" else []
-        if step.kind == "test":
-            packages += _locked_modules(step.source)
-    code = [s.source for s in template] + list(answers.values())
+    program = cells.template[: last_test + 1]
+    import_code, packages = _imports_and_packages(program)
+    code = [s.source for s in cells.template] + list(cells.solution_answers.values())
     declared = notebook.metadata.get("dlcourse", {}).get("data", [])
-    return Assignment(slug, path, template[: last_test + 1], "\n".join(dict.fromkeys(import_lines)),
-                      list(dict.fromkeys(packages)), manual, answer_ids, written, lessons, titles,
-                      datasets_read(code, declared), markers, answers)
+    return Assignment(slug=slug, source_path=path, template=program, import_code=import_code, packages=packages,
+                      manual=cells.manual, answer_cell_ids=cells.answer_cell_ids, written=cells.written,
+                      lessons=cells.lessons, titles=cells.titles, datasets=datasets_read(code, declared),
+                      markers=markers, solution_answers=cells.solution_answers)
 
 
 def _source(cell) -> str:
@@ -259,7 +314,7 @@ def build_program(assignment: Assignment, submission: dict) -> tuple[list[Step],
     source_ids = assignment.answer_cell_ids
     steps, notes = [], []
     for step in assignment.template:
-        if step.kind != "answer":
+        if step.kind != StepKind.ANSWER:
             steps.append(step)
             continue
         code = by_grade_id.get(step.grade_id)
@@ -268,7 +323,7 @@ def build_program(assignment: Assignment, submission: dict) -> tuple[list[Step],
         if code is None:
             notes.append(f"answer cell '{step.grade_id}' not found in the notebook: graded as unanswered")
             code = step.source
-        steps.append(Step("answer", code, step.grade_id))
+        steps.append(Step(kind=StepKind.ANSWER, source=code, grade_id=step.grade_id))
     return steps, notes
 
 
@@ -284,5 +339,6 @@ def written_answers(assignment: Assignment, submission: dict | None) -> dict[str
 
 def solution_program(assignment: Assignment) -> list[Step]:
     """The program of a student who typed the instructor's solution (the canary's full marks)."""
-    return [Step("answer", assignment.solution_answers[s.grade_id], s.grade_id) if s.kind == "answer" else s
+    return [Step(kind=StepKind.ANSWER, source=assignment.solution_answers[s.grade_id], grade_id=s.grade_id)
+            if s.kind == StepKind.ANSWER else s
             for s in assignment.template]

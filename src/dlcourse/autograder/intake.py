@@ -141,7 +141,8 @@ def _word(text: str) -> bool:
 
 def _canvas_file(path: str, student_id: str, name: str, match: re.Match) -> LmsFile:
     filename = match["filename"] or f"{match['page']}.html"
-    return LmsFile(path, student_id, filename, name, bool(match["late"]), int(match["file"] or 0))
+    return LmsFile(path=path, student_id=student_id, filename=filename, name=name, late=bool(match["late"]),
+                   file_id=int(match["file"] or 0))
 
 
 def parse_canvas(path: str, known: set[str] | None = None) -> LmsFile | None:
@@ -174,7 +175,8 @@ def parse_moodle(path: str) -> LmsFile | None:
     if not match:
         return None
     name = match["name"].strip()
-    return LmsFile(path, match["id"], match["path"] or match["flat"], "" if name == "Participant" else name)
+    return LmsFile(path=path, student_id=match["id"], filename=match["path"] or match["flat"],
+                   name="" if name == "Participant" else name)
 
 
 def _regex_parser(pattern: str) -> Callable[[str], LmsFile | None]:
@@ -197,7 +199,8 @@ def _regex_parser(pattern: str) -> Callable[[str], LmsFile | None]:
             return None
         filename = os.path.splitext(found["file_id"])[0] + os.path.splitext(path)[1]   # nbgrader's rule
         name = " ".join(found.get(k) or "" for k in ("first_name", "last_name")).strip()
-        return LmsFile(path, found["student_id"], filename, name, timestamp=found.get("timestamp") or "")
+        return LmsFile(path=path, student_id=found["student_id"], filename=filename, name=name,
+                       timestamp=found.get("timestamp") or "")
 
     return parse
 
@@ -357,19 +360,19 @@ def _collect_folders(root: Path, slug: str, tainted: set[str]) -> Intake:
     seen = {sub.student_id for sub in result}
     for name in sorted(tops - seen):
         if STUDENT_ID.match(name):
-            result.append(Submission(name, None, status=Status.UNGRADABLE,
+            result.append(Submission(student_id=name, folder=None, status=Status.UNGRADABLE,
                                      reason="the upload contained unsafe paths or symbolic links; refused"))
     for link in sorted(p for p in root.iterdir() if p.is_symlink()):
-        result.append(Submission(link.name, None, status=Status.UNGRADABLE,
+        result.append(Submission(student_id=link.name, folder=None, status=Status.UNGRADABLE,
                                  reason="the student folder is a symbolic link; refused"))
-    return Intake(result, problems)
+    return Intake(submissions=result, problems=problems)
 
 
 def _collect_lms(root: Path, files: list[str], layout: str, pattern: str | None, slug: str, students: Path,
                  tainted: set[str], known: set[str] | None) -> Intake:
     """An LMS download: each file's name says whose it is; one row per student id."""
     parse = _parser(layout, pattern, known)
-    intake = Intake([], [], layout)
+    intake = Intake(submissions=[], problems=[], layout=layout)
     by_student: dict[str, list[LmsFile]] = {}
     for path in files:
         found = parse(path)
@@ -394,7 +397,7 @@ def _collect_lms(root: Path, files: list[str], layout: str, pattern: str | None,
 def _lms_submission(student: str, files: list[LmsFile], root: Path, slug: str, layout: str, students: Path,
                     unsafe: bool) -> tuple[Submission, LmsFile | None]:
     """One student's submission from their files of an LMS download, and the file graded."""
-    sub = Submission(student, None, name=next((f.name for f in files if f.name), ""),
+    sub = Submission(student_id=student, folder=None, name=next((f.name for f in files if f.name), ""),
                      late_flag=any(f.late for f in files), notes=[f.note for f in files if f.note])
     chosen = None
     if unsafe:
@@ -497,7 +500,7 @@ def _notebooks(folder: Path) -> tuple[list[Path], list[Path]]:
 def load_submission(folder: Path, slug: str, unsafe: bool = False) -> Submission:
     """Locate and parse ``folder``'s notebook ``SLUG.ipynb``; say why when it cannot be graded."""
     student = folder.name
-    sub = Submission(student, folder)
+    sub = Submission(student_id=student, folder=folder)
     if not STUDENT_ID.match(student):
         return _fail(sub, Status.UNGRADABLE, f"the folder name {student!r} is not a usable student id")
     if unsafe:

@@ -49,14 +49,14 @@ class LatePolicy:
 
 
 def parse_policy(text: str) -> LatePolicy:
-    """``10%/day,max=50%`` -> LatePolicy(10, "day", 50). Raises ValueError saying the syntax."""
+    """``10%/day,max=50%`` -> LatePolicy(rate=10, unit="day", cap=50). Raises ValueError saying the syntax."""
     match = POLICY.fullmatch(re.sub(r"\s+", "", text or ""))
     if not match:
         raise ValueError(f"--late-penalty {text!r}: expected {POLICY_HELP}")
     rate, cap = float(match["rate"]), float(match["cap"] or 100)
     if rate <= 0 or not 0 < cap <= 100:
         raise ValueError(f"--late-penalty {text!r}: the rate must be above 0% and the cap between 0% and 100%")
-    return LatePolicy(rate, match["unit"].lower(), cap)
+    return LatePolicy(rate=rate, unit=match["unit"].lower(), cap=cap)
 
 
 def parse_percent(text: str, option: str = "--late-flag-penalty") -> float:
@@ -138,7 +138,7 @@ def assess(submitted: datetime | None, flagged: bool, due: datetime | None, poli
            flag_percent: float | None) -> Lateness:
     """The lateness of one submission: by its time against ``due`` when both are known, else by the
     LMS's late flag (Canvas), penalised by ``flag_percent`` when given."""
-    result = Lateness(submitted.isoformat(timespec="seconds") if submitted else "")
+    result = Lateness(submitted=submitted.isoformat(timespec="seconds") if submitted else "")
     if submitted is not None and due is not None:
         late = submitted - due
         if late > timedelta(0):

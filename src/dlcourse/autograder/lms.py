@@ -93,7 +93,7 @@ def write_export(kind: str, slug: str, rows: list[dict], out: Path, lms_ids: boo
     if kind not in FORMATS:
         raise ValueError(f"unknown LMS {kind!r}: choose one of {', '.join(FORMATS)}")
     notes = []
-    table = Table([])
+    table = Table(rows=[])
     maximum = score_of(rows[0])[1] if rows else 0.0
     if kind == "canvas":
         header = column or slug

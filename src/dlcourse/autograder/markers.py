@@ -43,13 +43,15 @@ class Markers:
         solutions = ClearSolutions(config=config)
         hidden = ClearHiddenTests(config=config)
         scheme = ClearMarkScheme(config=config)
-        return cls(solutions.code_stub["python"], solutions.text_stub,
-                   solutions.begin_solution_delimeter, solutions.end_solution_delimeter,
-                   hidden.begin_test_delimeter, hidden.end_test_delimeter,
-                   scheme.begin_mark_scheme_delimeter, scheme.end_mark_scheme_delimeter)
+        return cls(code_stub=solutions.code_stub["python"], text_stub=solutions.text_stub,
+                   begin_solution=solutions.begin_solution_delimeter, end_solution=solutions.end_solution_delimeter,
+                   begin_hidden=hidden.begin_test_delimeter, end_hidden=hidden.end_test_delimeter,
+                   begin_mark_scheme=scheme.begin_mark_scheme_delimeter,
+                   end_mark_scheme=scheme.end_mark_scheme_delimeter)
 
     @classmethod
     def for_course(cls, course_root: Path) -> Markers:
+        """The markers of the course at ``course_root`` (its ``autograder/nbgrader_config.py``)."""
         return cls.from_config(Path(course_root) / "autograder" / "nbgrader_config.py")
 
     def regions(self, source: str, begin: str, end: str) -> list[tuple[int, int]]:
@@ -105,6 +107,7 @@ class Markers:
                          for line in lines[a + 1:b]).strip()
 
     def without_mark_scheme(self, source: str) -> str:
+        """``source`` without its mark-scheme regions (markers included): what students see of it."""
         return self._replace(source, self.begin_mark_scheme, self.end_mark_scheme, False, None)
 
     def public_text(self, source: str) -> str:

@@ -53,6 +53,7 @@ class Grade:
 
     @property
     def normal(self) -> bool:
+        """Graded normally: every cell ran (a row the report need not list among the problems)."""
         return self.status == Status.GRADED
 
 

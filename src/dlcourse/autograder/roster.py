@@ -113,10 +113,11 @@ def _canvas(table: Table, path: Path, slug: str, wanted: str | None) -> Roster:
                           f"{', '.join(header[:3])}")
     id_col = 2 if last_first else 1
     info = [i for i, h in enumerate(header) if h in CANVAS_INFO]
-    columns = [Column(i, h, m["title"], m["id"]) for i, h in enumerate(header)
+    columns = [Column(index=i, header=h, title=m["title"], lms_id=m["id"]) for i, h in enumerate(header)
                if i not in info and not CANVAS_TOTALS.search(h) and (m := TITLE_AND_ID.fullmatch(h))]
     column = _choose_column(columns, slug, wanted, path)
-    roster = Roster("canvas", path, table, {}, {}, column.index, info + [column.index], column)
+    roster = Roster(kind="canvas", path=path, table=table, students={}, names={}, grade_col=column.index,
+                    keep=info + [column.index], column=column)
     points = posting = None
     for r, row in enumerate(table.rows[1:], start=1):
         if "Points Possible" in row[0]:
@@ -174,8 +175,8 @@ def _moodle(table: Table, path: Path) -> Roster:
         raise RosterError(f"{path.name}: the assignment is graded on a scale, which points cannot be written into; "
                           "set its grade type to Point in Moodle")
     keep = list(range(len(header)))
-    roster = Roster("moodle", path, table, {}, {}, col["Grade"], keep, modified_col=col["Last modified (grade)"],
-                    feedback_col=col.get("Feedback comments"))
+    roster = Roster(kind="moodle", path=path, table=table, students={}, names={}, grade_col=col["Grade"], keep=keep,
+                    modified_col=col["Last modified (grade)"], feedback_col=col.get("Feedback comments"))
     for r, row in enumerate(table.rows[1:], start=1):
         match = re.fullmatch(r"\D*?(\d+)\s*", row[col["Identifier"]])
         if not match:
@@ -229,6 +230,6 @@ def merge(submissions: list[Submission], roster: Roster) -> list[str]:
             reason += f", though the worksheet says {status!r} (was the zip downloaded before they submitted?)"
         if student in roster.not_assigned:
             reason += "; the gradebook shows N/A (the assignment is not assigned to them): left N/A"
-        submissions.append(Submission(student, None, status=Status.MISSING, reason=reason,
+        submissions.append(Submission(student_id=student, folder=None, status=Status.MISSING, reason=reason,
                                       name=roster.names.get(student, "")))
     return problems

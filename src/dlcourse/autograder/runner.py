@@ -25,7 +25,7 @@ from pathlib import Path
 from jupyter_client import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 
-from dlcourse.autograder.assemble import Assignment, Step
+from dlcourse.autograder.assemble import Assignment, Step, StepKind
 from dlcourse.autograder.datasets import StagedData
 from dlcourse.autograder.scoring import KEPT_DATA
 from dlcourse.autograder.status import Status
@@ -58,16 +58,17 @@ class RunResult:
     seconds: float = 0.0
 
     def test_results(self) -> dict[str, CellResult]:
-        return {c.step.grade_id: c for c in self.cells if c.step.kind == "test"}
+        """The result of every test cell that ran, by its grade_id (a test cell not run is absent)."""
+        return {c.step.grade_id: c for c in self.cells if c.step.kind == StepKind.TEST}
 
     def failed_answers(self) -> dict[str, list[CellResult]]:
         """For each test cell, the answer cells between it and the previous test cell that raised:
         the usual cause of the test's own error (a name the answer cell never got to define)."""
         failed, pending = {}, []
         for cell in self.cells:
-            if cell.step.kind == "answer" and not cell.ok:
+            if cell.step.kind == StepKind.ANSWER and not cell.ok:
                 pending.append(cell)
-            elif cell.step.kind == "test":
+            elif cell.step.kind == StepKind.TEST:
                 failed[cell.step.grade_id], pending = pending, []
         return failed
 
@@ -122,6 +123,7 @@ class Kernel:
         self.client.start_channels()
 
     def alive(self) -> bool:
+        """Whether the kernel process is still running."""
         return self.process.poll() is None
 
     def wait_ready(self, deadline: float) -> None:
@@ -287,13 +289,13 @@ def run_program(assignment: Assignment, steps: list[Step], workdir: Path, limits
         for step in steps:
             current = step
             cell_deadline = min(notebook_deadline, time.monotonic() + limits.cell_timeout)
-            if step.kind == "test":
+            if step.kind == StepKind.TEST:
                 kernel.execute(restore, cell_deadline, 2000)
             t0 = time.monotonic()
             ok, error, output, outputs = kernel.execute(step.source, cell_deadline, min(limits.output_bytes, budget))
             budget = max(budget - len(output), 1000)
-            result.cells.append(CellResult(step, ok, error, output, time.monotonic() - t0,
-                                           outputs if step.kind == "test" else []))
+            result.cells.append(CellResult(step=step, ok=ok, error=error, output=output, seconds=time.monotonic() - t0,
+                                           outputs=outputs if step.kind == StepKind.TEST else []))
             limit = _classify_error(error)
             if limit:  # stop: a kernel at its limits (e.g. forked copies of itself) is not trustworthy
                 result.status = Status.RESOURCE_LIMIT
@@ -326,9 +328,9 @@ def run_program(assignment: Assignment, steps: list[Step], workdir: Path, limits
 def _where(step: Step | None, lower: bool = False) -> str:
     if step is None:
         text = "While starting, the kernel"
-    elif step.kind == "answer":
+    elif step.kind == StepKind.ANSWER:
         text = f"The answer cell '{step.grade_id}'"
-    elif step.kind == "test":
+    elif step.kind == StepKind.TEST:
         text = f"The test cell '{step.grade_id}'"
     else:
         text = "A set-up cell"

@@ -75,7 +75,7 @@ def read_table(path: Path) -> Table:
             rows.append(row)
             lines.append(reader.line_num)
     comma = separator != "," and any(re.fullmatch(r"\s*-?\d+,\d+\s*", c) for row in rows for c in row)
-    return Table(rows, lines, separator, bom, encoding, comma)
+    return Table(rows=rows, lines=lines, separator=separator, bom=bom, encoding=encoding, decimal_comma=comma)
 
 
 def parse_number(text: str) -> float:

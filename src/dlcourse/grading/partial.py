@@ -67,14 +67,14 @@ class _Check:
         for caught in self._warnings:
             print(f"Warning in check '{self.name}': {caught.category.__name__}: {caught.message}", file=sys.stdout)
         if kind is None:
-            self.owner._record(CheckResult(self.name, self.points, True))
+            self.owner._record(CheckResult(name=self.name, points=self.points, passed=True))
             return False
         if not issubclass(kind, Exception):  # KeyboardInterrupt from the grader's time limit, SystemExit
             return False
         message = str(error).strip() or kind.__name__
         if not isinstance(error, AssertionError):  # the student's code crashed inside the check
             message = f"{kind.__name__}: {message}"
-        self.owner._record(CheckResult(self.name, self.points, False, message))
+        self.owner._record(CheckResult(name=self.name, points=self.points, passed=False, message=message))
         return True
 
 
@@ -163,6 +163,6 @@ def read_checks(outputs: list) -> list[CheckResult] | None:
             payload = data[CHECKS_MIME_TYPE]
             if isinstance(payload, str):
                 payload = json.loads(payload)
-            return [CheckResult(str(item["name"]), float(item["points"]), bool(item["passed"]),
-                                str(item.get("message", ""))) for item in payload["checks"]]
+            return [CheckResult(name=str(item["name"]), points=float(item["points"]), passed=bool(item["passed"]),
+                                message=str(item.get("message", ""))) for item in payload["checks"]]
     return None

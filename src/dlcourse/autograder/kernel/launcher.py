@@ -31,6 +31,8 @@ def drop_privileges(uid: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Parse the limits and the kernel's arguments, drop to ``--uid`` (as root), apply the limits,
+    then start ipykernel in this process (single-threaded numerics, no plot windows)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--memory-mb", type=int, required=True)
     parser.add_argument("--processes", type=int, required=True)
