@@ -60,7 +60,7 @@ class Input:
         self.value = value
 
     def add_grad(self, delta):
-        pass  # data needs no gradient
+        """Nothing: data needs no gradient."""
 
     def __repr__(self):
         return f"Input(value={self.value})"
@@ -93,16 +93,20 @@ class CompNode:
     ``self.grad`` times the local derivative to each parent's ``add_grad``)."""
 
     def register(self):
+        """Append this node to ``compute_nodes`` (call it at the end of ``__init__``, once the parents are set)."""
         self.value = None
         compute_nodes.append(self)
 
     def add_grad(self, delta):
+        """grad += delta: a child sends its share of dL/d(this node)."""
         self.grad = self.grad + delta
 
     def forward(self):
+        """Set ``self.value`` from the parents' values; each node type defines it."""
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def backward(self):
+        """Send ``self.grad`` times the local derivative to each parent's ``add_grad``; each node type defines it."""
         raise NotImplementedError(f"{type(self).__name__} must define backward()")
 
     def __repr__(self):
@@ -118,9 +122,11 @@ class Affine(CompNode):
         self.register()
 
     def forward(self):
+        """value = x @ w + b."""
         self.value = self.x.value @ self.w.value + self.b.value
 
     def backward(self):
+        """w gets sum_n g_n x_n, b gets sum_n g_n, x gets g_n w."""
         self.w.add_grad(self.grad[:, None] * self.x.value)
         self.b.add_grad(self.grad)
         self.x.add_grad(self.grad[:, None] * self.w.value)
@@ -134,9 +140,11 @@ class Add(CompNode):
         self.register()
 
     def forward(self):
+        """value = a + b."""
         self.value = self.a.value + self.b.value
 
     def backward(self):
+        """a and b each get g."""
         self.a.add_grad(self.grad)
         self.b.add_grad(self.grad)
 
@@ -149,9 +157,11 @@ class Subtract(CompNode):
         self.register()
 
     def forward(self):
+        """value = a - b."""
         self.value = self.a.value - self.b.value
 
     def backward(self):
+        """a gets g, b gets -g."""
         self.a.add_grad(self.grad)
         self.b.add_grad(-self.grad)
 
@@ -164,9 +174,11 @@ class Multiply(CompNode):
         self.register()
 
     def forward(self):
+        """value = a * b."""
         self.value = self.a.value * self.b.value
 
     def backward(self):
+        """a gets g b, b gets g a."""
         self.a.add_grad(self.grad * self.b.value)
         self.b.add_grad(self.grad * self.a.value)
 
@@ -179,9 +191,11 @@ class Square(CompNode):
         self.register()
 
     def forward(self):
+        """value = z^2."""
         self.value = self.z.value ** 2
 
     def backward(self):
+        """z gets 2 g z."""
         self.z.add_grad(self.grad * 2 * self.z.value)
 
 
@@ -193,9 +207,11 @@ class Sigmoid(CompNode):
         self.register()
 
     def forward(self):
+        """value = sigma(z), stable for every z."""
         self.value = sigmoid(np.asarray(self.z.value, dtype=np.float64))
 
     def backward(self):
+        """z gets g value (1 - value)."""
         self.z.add_grad(self.grad * self.value * (1.0 - self.value))
 
 
@@ -207,9 +223,11 @@ class ReLU(CompNode):
         self.register()
 
     def forward(self):
+        """value = max(z, 0)."""
         self.value = np.maximum(self.z.value, 0)
 
     def backward(self):
+        """z gets g [z > 0]."""
         self.z.add_grad(self.grad * (self.z.value > 0))
 
 
@@ -221,10 +239,12 @@ class BinaryCrossEntropy(CompNode):
         self.register()
 
     def forward(self):
+        """value = -y ln p - (1 - y) ln(1 - p), one per example."""
         p, y = self.p.value, self.y.value
         self.value = -y * np.log(p) - (1 - y) * np.log(1 - p)
 
     def backward(self):
+        """p gets g (p - y) / (p (1 - p)); y, the data, gets nothing."""
         p, y = self.p.value, self.y.value
         self.p.add_grad(self.grad * (p - y) / (p * (1 - p)))
 

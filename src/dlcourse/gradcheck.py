@@ -64,7 +64,7 @@ class GradcheckResult:
 
 
 class GradcheckError(AssertionError):
-    pass
+    """Raised by :func:`gradcheck` when an analytic gradient differs from the numerical one."""
 
 
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, seed=0) -> GradcheckResult:

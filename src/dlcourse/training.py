@@ -92,6 +92,8 @@ class EarlyStopping:
         self.epoch, self.stopped_epoch = -1, None
 
     def step(self, loss: float, model=None) -> bool:
+        """Record one epoch's validation loss (and, if it is the best, a copy of ``model``'s weights);
+        returns True when training should stop."""
         self.epoch += 1
         loss = float(loss)
         if loss < self.best_loss - self.min_delta:

@@ -108,6 +108,7 @@ class Conv2d(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias=None, stride=1, padding=0, dilation=1):
+        """y (N, O, OH, OW) from x (N, C, H, W) and weight (O, C, KH, KW): one matrix product with im2col's columns."""
         o = weight.shape[0]
         ctx.conf = (pair(stride), pair(padding), pair(dilation))
         cols, out_hw = im2col(x, weight.shape[2:], *ctx.conf)
@@ -120,6 +121,7 @@ class Conv2d(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        """(dL/dx, dL/dW[, dL/db]); dL/dx is skipped when x needs no gradient."""
         cols, weight = ctx.saved_tensors
         o = weight.shape[0]
         g2 = grad.transpose(1, 0, 2, 3).reshape(o, -1)
@@ -136,6 +138,7 @@ class ConvTranspose2d(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias=None, stride=1, padding=0, output_padding=0, dilation=1):
+        """y (N, Cout, OH, OW) from x (N, Cin, H, W) and weight (Cin, Cout, KH, KW)."""
         cin, cout, kh, kw = weight.shape
         n, _, h, w = x.shape
         (sh, sw), (ph, pw), (oph, opw), (dh, dw) = map(pair, (stride, padding, output_padding, dilation))
@@ -152,6 +155,7 @@ class ConvTranspose2d(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        """(dL/dx, dL/dW[, dL/db]): g is convolved with the weight for dL/dx, correlated with x for dL/dW."""
         x2, weight = ctx.saved_tensors
         cin = weight.shape[0]
         n, _, h, w = ctx.x_shape
@@ -173,6 +177,7 @@ class MaxPool2d(Function):
 
     @staticmethod
     def forward(ctx, x, kernel_size, stride, padding, dilation):
+        """The maximum of each window; remembers which kernel offset held it."""
         kernel = pair(kernel_size)
         ctx.conf = (pair(stride or kernel_size), pair(padding), pair(dilation))
         win = windows(x, kernel, *ctx.conf, pad_value=-np.inf)
@@ -188,6 +193,7 @@ class MaxPool2d(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        """g placed at each window's maximum (overlapping windows add up)."""
         kh, kw = ctx.win_shape[4:]
         cols = np.zeros(ctx.win_shape, dtype=grad.dtype)
         for k in range(kh * kw):
@@ -200,6 +206,7 @@ class AvgPool2d(Function):
 
     @staticmethod
     def forward(ctx, x, kernel_size, stride, padding):
+        """The mean of each window."""
         kernel = pair(kernel_size)
         ctx.conf = (pair(stride or kernel_size), pair(padding), (1, 1))
         win = windows(x, kernel, *ctx.conf)
@@ -208,6 +215,7 @@ class AvgPool2d(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        """g / (KH KW) spread over each window (overlapping windows add up)."""
         kh, kw = ctx.win_shape[4:]
         cols = np.broadcast_to((grad / (kh * kw))[..., None, None], ctx.win_shape)
         return scatter_windows(cols, ctx.x_shape, *ctx.conf)
@@ -218,9 +226,11 @@ class Pad(Function):
 
     @staticmethod
     def forward(ctx, x, widths, value):
+        """x padded with ``value``; ``widths`` holds (before, after) per axis."""
         ctx.centre = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, x.shape))
         return np.pad(x, widths, constant_values=value)
 
     @staticmethod
     def backward(ctx, grad):
+        """The centre of g: the part that came from x."""
         return grad[ctx.centre]

@@ -50,14 +50,21 @@ class Function:
         self.needs_input_grad: tuple[bool, ...] = ()
 
     def save_for_backward(self, *arrays):
+        """Keep arrays for ``backward`` (read back as ``ctx.saved_tensors``)."""
         self.saved_tensors = arrays
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
+        """The op's output array from its input arrays; store on ``ctx`` whatever ``backward`` needs."""
         raise NotImplementedError
 
     @staticmethod
     def backward(ctx, grad):
+        """Given g = dL/d(output), return dL/d(input) for each tensor input (a tuple if several).
+
+        Each gradient may be shaped like the (broadcast) output: the engine sums broadcast axes away.
+        Return None for an input whose ``ctx.needs_input_grad`` is False to skip its computation.
+        """
         raise NotImplementedError
 
     @classmethod

@@ -17,10 +17,12 @@ class Add(Function):
 
     @staticmethod
     def forward(ctx, x, y):
+        """x + y."""
         return x + y
 
     @staticmethod
     def backward(ctx, grad):
+        """(g, g)."""
         return grad, grad
 
 
@@ -29,10 +31,12 @@ class Sub(Function):
 
     @staticmethod
     def forward(ctx, x, y):
+        """x - y."""
         return x - y
 
     @staticmethod
     def backward(ctx, grad):
+        """(g, -g)."""
         return grad, -grad
 
 
@@ -41,11 +45,13 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, x, y):
+        """x * y (saves x and y)."""
         ctx.save_for_backward(x, y)
         return x * y
 
     @staticmethod
     def backward(ctx, grad):
+        """(g y, g x)."""
         x, y = ctx.saved_tensors
         return grad * y, grad * x
 
@@ -55,11 +61,13 @@ class Div(Function):
 
     @staticmethod
     def forward(ctx, x, y):
+        """x / y (saves x and y)."""
         ctx.save_for_backward(x, y)
         return x / y
 
     @staticmethod
     def backward(ctx, grad):
+        """(g / y, -g x / y^2)."""
         x, y = ctx.saved_tensors
         gx = grad / y
         return gx, -gx * x / y
@@ -70,10 +78,12 @@ class Neg(Function):
 
     @staticmethod
     def forward(ctx, x):
+        """-x."""
         return -x
 
     @staticmethod
     def backward(ctx, grad):
+        """-g."""
         return -grad
 
 
@@ -82,12 +92,14 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx, x, exponent):
+        """x ** exponent (saves x)."""
         ctx.save_for_backward(x)
         ctx.exponent = exponent
         return x ** exponent
 
     @staticmethod
     def backward(ctx, grad):
+        """g p x^(p-1)."""
         (x,) = ctx.saved_tensors
         p = ctx.exponent
         return grad * (p * x ** (p - 1))
@@ -98,11 +110,13 @@ class MatMul(Function):
 
     @staticmethod
     def forward(ctx, x, y):
+        """x @ y with NumPy's rules (1-D operands, batch broadcasting)."""
         ctx.save_for_backward(x, y)
         return x @ y
 
     @staticmethod
     def backward(ctx, grad):
+        """(G Y^T, X^T G), a 1-D x treated as a row and a 1-D y as a column; unneeded ones skipped."""
         x, y = ctx.saved_tensors
         if x.ndim == 1 and y.ndim == 1:
             return grad * y, grad * x
@@ -121,11 +135,13 @@ class Maximum(Function):
 
     @staticmethod
     def forward(ctx, x, y):
+        """max(x, y) elementwise."""
         ctx.save_for_backward(x, y)
         return np.maximum(x, y)
 
     @staticmethod
     def backward(ctx, grad):
+        """g to the larger input, g/2 to each on ties."""
         x, y = ctx.saved_tensors
         share = ((x > y) + 0.5 * (x == y)).astype(grad.dtype)
         return grad * share, grad * (1 - share)
@@ -136,11 +152,13 @@ class Where(Function):
 
     @staticmethod
     def forward(ctx, x, y, condition):
+        """x where ``condition`` holds, y elsewhere."""
         ctx.condition = condition
         return np.where(condition, x, y)
 
     @staticmethod
     def backward(ctx, grad):
+        """(g where c, g where not c), zero elsewhere."""
         zero = np.zeros((), dtype=grad.dtype)
         return np.where(ctx.condition, grad, zero), np.where(ctx.condition, zero, grad)
 
@@ -150,11 +168,13 @@ class Cast(Function):
 
     @staticmethod
     def forward(ctx, x, dtype):
+        """x as ``dtype``."""
         ctx.input_dtype = x.dtype
         return x.astype(dtype)
 
     @staticmethod
     def backward(ctx, grad):
+        """g cast back to the input's dtype."""
         return grad.astype(ctx.input_dtype)
 
 
@@ -164,12 +184,14 @@ class Exp(Function):
 
     @staticmethod
     def forward(ctx, x):
+        """e^x (saved for backward)."""
         out = np.exp(x)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
+        """g e^x."""
         (out,) = ctx.saved_tensors
         return grad * out
 
@@ -179,11 +201,13 @@ class Log(Function):
 
     @staticmethod
     def forward(ctx, x):
+        """ln x."""
         ctx.save_for_backward(x)
         return np.log(x)
 
     @staticmethod
     def backward(ctx, grad):
+        """g / x."""
         (x,) = ctx.saved_tensors
         return grad / x
 
@@ -193,12 +217,14 @@ class Tanh(Function):
 
     @staticmethod
     def forward(ctx, x):
+        """tanh x (saved for backward)."""
         out = np.tanh(x)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
+        """g (1 - z^2)."""
         (out,) = ctx.saved_tensors
         return grad * (1 - out * out)
 
@@ -226,12 +252,14 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(ctx, x):
+        """sigma(x) (saves x and sigma(x))."""
         out = sigmoid(x)
         ctx.save_for_backward(x, out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
+        """g sigma(x) sigma(-x)."""
         x, out = ctx.saved_tensors
         return grad * out * sigmoid(-x)
 
@@ -241,11 +269,13 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx, x):
+        """max(x, 0)."""
         ctx.save_for_backward(x)
         return np.maximum(x, 0)
 
     @staticmethod
     def backward(ctx, grad):
+        """g [x > 0]."""
         (x,) = ctx.saved_tensors
         return grad * (x > 0)
 
@@ -255,11 +285,13 @@ class Abs(Function):
 
     @staticmethod
     def forward(ctx, x):
+        """|x|."""
         ctx.save_for_backward(x)
         return np.abs(x)
 
     @staticmethod
     def backward(ctx, grad):
+        """g sign(x)."""
         (x,) = ctx.saved_tensors
         return grad * np.sign(x)
 
@@ -269,12 +301,14 @@ class Clamp(Function):
 
     @staticmethod
     def forward(ctx, x, low, high):
+        """x clipped to [low, high]; either bound may be None."""
         ctx.save_for_backward(x)
         ctx.low, ctx.high = low, high
         return np.clip(x, low, high)
 
     @staticmethod
     def backward(ctx, grad):
+        """g where low <= x <= high, 0 elsewhere."""
         (x,) = ctx.saved_tensors
         keep = np.ones(x.shape, dtype=bool)
         if ctx.low is not None:
@@ -292,6 +326,7 @@ class Softplus(Function):
 
     @staticmethod
     def forward(ctx, x, beta, threshold):
+        """(1/beta) ln(1 + e^(beta x)), or x where beta x > threshold."""
         bx = beta * x
         ctx.save_for_backward(bx)
         ctx.threshold = threshold
@@ -299,6 +334,7 @@ class Softplus(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        """g sigmoid(beta x) (g above the threshold)."""
         (bx,) = ctx.saved_tensors
         return grad * np.where(bx > ctx.threshold, 1, sigmoid(bx)).astype(grad.dtype)
 
@@ -316,11 +352,13 @@ class Sum(Function):
 
     @staticmethod
     def forward(ctx, x, axis, keepdims):
+        """The sum over ``axis`` (every axis if None)."""
         ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
         return np.sum(x, axis=axis, keepdims=keepdims)
 
     @staticmethod
     def backward(ctx, grad):
+        """g broadcast back to the input's shape."""
         return _restore_reduced_axes(grad, ctx.axis, ctx.keepdims, ctx.shape)
 
 
@@ -329,6 +367,7 @@ class Mean(Function):
 
     @staticmethod
     def forward(ctx, x, axis, keepdims):
+        """The mean over ``axis`` (every axis if None)."""
         ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
         out = np.mean(x, axis=axis, keepdims=keepdims)
         ctx.count = x.size // max(out.size, 1) if x.size else 1
@@ -336,6 +375,7 @@ class Mean(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        """g / n broadcast back to the input's shape."""
         return _restore_reduced_axes(grad / ctx.count, ctx.axis, ctx.keepdims, ctx.shape)
 
 
@@ -345,6 +385,7 @@ class Max(Function):
 
     @staticmethod
     def forward(ctx, x, axis, keepdims):
+        """The maximum over ``axis`` (every axis if None)."""
         ctx.save_for_backward(x)
         ctx.axis, ctx.keepdims = axis, keepdims
         out = np.max(x, axis=axis, keepdims=keepdims)
@@ -353,6 +394,7 @@ class Max(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        """g at the maximum (the argmax along ``axis``; over every axis shared by the ties), 0 elsewhere."""
         (x,) = ctx.saved_tensors
         if ctx.axis is None:
             winners = x == ctx.out
@@ -370,6 +412,7 @@ class Reshape(Function):
 
     @staticmethod
     def forward(ctx, x, shape):
+        """x with shape ``shape``; a size mismatch raises a ValueError naming both shapes."""
         ctx.shape = x.shape
         try:
             return x.reshape(shape)
@@ -378,6 +421,7 @@ class Reshape(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        """g reshaped to the input's shape."""
         return grad.reshape(ctx.shape)
 
 
@@ -386,11 +430,13 @@ class Permute(Function):
 
     @staticmethod
     def forward(ctx, x, axes):
+        """x with its axes in the order ``axes``."""
         ctx.axes = axes
         return np.transpose(x, axes)
 
     @staticmethod
     def backward(ctx, grad):
+        """g with the inverse permutation."""
         return np.transpose(grad, np.argsort(ctx.axes))
 
 
@@ -403,11 +449,13 @@ class GetItem(Function):
 
     @staticmethod
     def forward(ctx, x, index):
+        """x[index]."""
         ctx.index = index
         return x[index]
 
     @staticmethod
     def backward(ctx, grad):
+        """``IndexedGrad(index, g)``: g added at ``index`` of a zero gradient."""
         return IndexedGrad(ctx.index, grad)
 
 
@@ -416,12 +464,14 @@ class Concat(Function):
 
     @staticmethod
     def forward(ctx, *xs, axis):
+        """The inputs joined along ``axis``."""
         ctx.axis = axis
         ctx.splits = np.cumsum([x.shape[axis] for x in xs])[:-1]
         return np.concatenate(xs, axis=axis)
 
     @staticmethod
     def backward(ctx, grad):
+        """g split back into one slice per input."""
         return tuple(np.split(grad, ctx.splits, axis=ctx.axis))
 
 
@@ -434,6 +484,7 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias=None):
+        """x W^T (+ b)."""
         ctx.save_for_backward(x, weight)
         ctx.has_bias = bias is not None
         out = x @ weight.T
@@ -443,6 +494,7 @@ class Linear(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        """(G W, G^T x[, G]); G W is skipped when x needs no gradient (a first layer)."""
         x, weight = ctx.saved_tensors
         grad_x = grad @ weight if ctx.needs_input_grad[0] else None  # skipped for the first layer
         grad_weight = grad.reshape(-1, grad.shape[-1]).T @ x.reshape(-1, x.shape[-1])
@@ -457,6 +509,7 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, axis):
+        """softmax(x) along ``axis`` (saved for backward)."""
         e = np.exp(x - x.max(axis=axis, keepdims=True))
         out = e / e.sum(axis=axis, keepdims=True)
         ctx.save_for_backward(out)
@@ -465,6 +518,7 @@ class Softmax(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        """s * (g - sum(g s)) along ``axis``."""
         (s,) = ctx.saved_tensors
         return s * (grad - (grad * s).sum(axis=ctx.axis, keepdims=True))
 
@@ -477,6 +531,7 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx, x, axis):
+        """log softmax(x) along ``axis`` (saved for backward)."""
         shifted = x - x.max(axis=axis, keepdims=True)
         out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
         ctx.save_for_backward(out)
@@ -485,6 +540,7 @@ class LogSoftmax(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        """g - softmax(x) sum(g) along ``axis``."""
         (out,) = ctx.saved_tensors
         return grad - np.exp(out) * grad.sum(axis=ctx.axis, keepdims=True)
 
@@ -498,11 +554,13 @@ class BCEWithLogits(Function):
 
     @staticmethod
     def forward(ctx, x, y):
+        """The elementwise loss max(x, 0) - x y + ln(1 + e^-|x|)."""
         ctx.save_for_backward(x, y)
         return np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))
 
     @staticmethod
     def backward(ctx, grad):
+        """(g (sigmoid(x) - y), -g x)."""
         x, y = ctx.saved_tensors
         return grad * (sigmoid(x) - y), grad * -x
 
@@ -513,6 +571,7 @@ class Erf(Function):
 
     @staticmethod
     def forward(ctx, x):
+        """erf(x) (SciPy's), in x's dtype."""
         from scipy.special import erf  # SciPy comes with scikit-learn, a dependency of the course
 
         ctx.save_for_backward(x)
@@ -520,6 +579,7 @@ class Erf(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        """g 2 / sqrt(pi) e^(-x^2)."""
         (x,) = ctx.saved_tensors
         return (grad * (2.0 / math.sqrt(math.pi)) * np.exp(-x * x),)
 
@@ -534,10 +594,12 @@ class Propagate(Function):
 
     @staticmethod
     def forward(ctx, h, *, operator):
+        """S @ h in h's dtype (``operator`` is S)."""
         ctx.operator = operator
         return np.asarray(operator @ h, dtype=h.dtype)
 
     @staticmethod
     def backward(ctx, grad):
+        """S^T @ g, for h only."""
         return (np.asarray(ctx.operator.T @ grad, dtype=grad.dtype),)
 

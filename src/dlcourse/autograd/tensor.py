@@ -120,12 +120,15 @@ class Tensor:
     grad_fn = property(lambda self: self._ctx)
 
     def size(self, dim=None):
+        """The shape, or its size along ``dim`` (a tuple, not a ``torch.Size``)."""
         return self.shape if dim is None else self.shape[dim]
 
     def numel(self) -> int:
+        """The number of elements."""
         return self.data.size
 
     def dim(self) -> int:
+        """The number of dimensions (``ndim``)."""
         return self.data.ndim
 
     def __len__(self):
@@ -149,22 +152,27 @@ class Tensor:
         return int(self.item())
 
     def any(self) -> bool:
+        """True if any element is non-zero (a Python bool; torch returns a tensor)."""
         return bool(self.data.any())
 
     def all(self) -> bool:
+        """True if every element is non-zero (a Python bool; torch returns a tensor)."""
         return bool(self.data.all())
 
     def item(self):
+        """The value of a one-element tensor as a Python number."""
         if self.data.size != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
         return self.data.item()
 
     def numpy(self) -> np.ndarray:
+        """The NumPy array itself (shared, not copied, as in torch); refused while ``requires_grad``."""
         if self.requires_grad:
             raise RuntimeError("can't call numpy() on a tensor that requires grad; use .detach().numpy()")
         return self.data
 
     def tolist(self):
+        """The values as (nested) Python lists."""
         return self.data.tolist()
 
     def detach(self) -> Tensor:
@@ -176,6 +184,7 @@ class Tensor:
         self._retains_grad = True
 
     def requires_grad_(self, flag: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place (floating tensors only); returns self."""
         if flag and not np.issubdtype(self.dtype, np.floating):
             raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.dtype}")
         self.requires_grad = flag
@@ -188,12 +197,15 @@ class Tensor:
         return _ops.Cast.apply(self, dtype=np.dtype(dtype)) if np.dtype(dtype) != self.dtype else self
 
     def float(self):
+        """Convert to float32, differentiably (``to(np.float32)``)."""
         return self.to(np.float32)
 
     def double(self):
+        """Convert to float64, differentiably (``to(np.float64)``)."""
         return self.to(np.float64)
 
     def long(self):
+        """An int64 copy, outside the graph (no gradient flows through it)."""
         return Tensor(self.data.astype(np.int64))
 
     # --- backward ----------------------------------------------------------------------------
@@ -351,36 +363,48 @@ class Tensor:
 
     # --- elementwise and reductions --------------------------------------------------------------
     def exp(self):
+        """e^x elementwise."""
         return _ops.Exp.apply(self)
 
     def log(self):
+        """The natural logarithm elementwise."""
         return _ops.Log.apply(self)
 
     def tanh(self):
+        """tanh elementwise."""
         return _ops.Tanh.apply(self)
 
     def sigmoid(self):
+        """1 / (1 + e^-x) elementwise, stable for every x (see :func:`dlcourse.autograd.ops.sigmoid`)."""
         return _ops.Sigmoid.apply(self)
 
     def relu(self):
+        """max(x, 0) elementwise."""
         return _ops.ReLU.apply(self)
 
     def abs(self):
+        """|x| elementwise (gradient 0 at 0, as in torch)."""
         return _ops.Abs.apply(self)
 
     def sqrt(self):
+        """The square root elementwise (``self ** 0.5``)."""
         return self ** 0.5
 
     def clamp(self, min=None, max=None):
+        """Values clipped to [min, max] (either may be None); the gradient is 0 outside."""
         return _ops.Clamp.apply(self, low=min, high=max)
 
     def sum(self, dim=None, keepdim=False):
+        """The sum over ``dim`` (an int or a tuple; every element if None)."""
         return _ops.Sum.apply(self, axis=dim, keepdims=keepdim)
 
     def mean(self, dim=None, keepdim=False):
+        """The mean over ``dim`` (an int or a tuple; every element if None)."""
         return _ops.Mean.apply(self, axis=dim, keepdims=keepdim)
 
     def var(self, dim=None, keepdim=False, unbiased=True):
+        """The variance over ``dim``, divided by n - 1 if ``unbiased``. Pass ``keepdim`` and ``unbiased``
+        by name: torch's positional order is (dim, unbiased, keepdim)."""
         count = self.data.size if dim is None else int(np.prod([self.shape[d] for d in np.atleast_1d(dim)]))
         centred = self - self.mean(dim, keepdim=True)
         return (centred * centred).sum(dim, keepdim) / (count - 1 if unbiased else count)
@@ -394,39 +418,47 @@ class Tensor:
         return MaxResult(values, Tensor(np.expand_dims(indices, dim) if keepdim else indices))
 
     def argmax(self, dim=None, keepdim=False):
+        """The index of the largest value (in the flattened tensor if ``dim`` is None), as an int64 tensor."""
         out = np.argmax(self.data, axis=dim)
         return Tensor(np.expand_dims(out, dim) if keepdim and dim is not None else out)
 
     # --- shapes ----------------------------------------------------------------------------
     def reshape(self, *shape):
+        """The same values with another shape, as sizes or one tuple (one may be -1). ``view`` is an alias."""
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], tuple | list) else shape
         return _ops.Reshape.apply(self, shape=tuple(shape))
 
     view = reshape
 
     def flatten(self, start_dim=0, end_dim=-1):
+        """Dimensions ``start_dim`` to ``end_dim`` merged into one."""
         end = end_dim % max(self.ndim, 1)
         return self.reshape(self.shape[:start_dim] + (-1,) + self.shape[end + 1:])
 
     def unsqueeze(self, dim):
+        """A new dimension of size 1 inserted at ``dim``."""
         dim = dim if dim >= 0 else dim + self.ndim + 1
         return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
 
     def squeeze(self, dim=None):
+        """Dimensions of size 1 removed (only ``dim`` if given, and only if its size is 1)."""
         if dim is None:
             return self.reshape(tuple(n for n in self.shape if n != 1))
         return self.reshape(self.shape[:dim] + self.shape[dim + 1:]) if self.shape[dim] == 1 else self
 
     def transpose(self, dim0, dim1):
+        """Dimensions ``dim0`` and ``dim1`` swapped."""
         axes = list(range(self.ndim))
         axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
         return _ops.Permute.apply(self, axes=tuple(axes))
 
     def permute(self, *dims):
+        """The dimensions reordered, given as ints or one tuple."""
         dims = dims[0] if len(dims) == 1 and isinstance(dims[0], tuple | list) else dims
         return _ops.Permute.apply(self, axes=tuple(dims))
 
     def expand(self, *shape):
+        """Broadcast to ``shape``: a new array, not a view as in torch, and every size given (no -1)."""
         return self + Tensor(np.zeros(shape, dtype=self.dtype))
 
 
@@ -452,10 +484,12 @@ def _shape(size):
 
 
 def zeros(*size, dtype=np.float32, requires_grad=False) -> Tensor:
+    """A tensor of zeros; ``size`` as ints or one tuple."""
     return Tensor(np.zeros(_shape(size), dtype=dtype), requires_grad=requires_grad)
 
 
 def ones(*size, dtype=np.float32, requires_grad=False) -> Tensor:
+    """A tensor of ones; ``size`` as ints or one tuple."""
     return Tensor(np.ones(_shape(size), dtype=dtype), requires_grad=requires_grad)
 
 
@@ -470,22 +504,27 @@ def rand(*size, dtype=np.float32, requires_grad=False) -> Tensor:
 
 
 def arange(*args, dtype=None) -> Tensor:
+    """``np.arange(*args)`` as a tensor; without ``dtype``, float arguments give float64 (torch: float32)."""
     return Tensor(np.arange(*args, dtype=dtype))
 
 
 def zeros_like(t: Tensor) -> Tensor:
+    """Zeros with the shape and dtype of ``t``."""
     return Tensor(np.zeros_like(t.data))
 
 
 def ones_like(t: Tensor) -> Tensor:
+    """Ones with the shape and dtype of ``t``."""
     return Tensor(np.ones_like(t.data))
 
 
 def cat(tensors, dim=0) -> Tensor:
+    """The tensors joined along the existing dimension ``dim``."""
     return _ops.Concat.apply(*tensors, axis=dim)
 
 
 def stack(tensors, dim=0) -> Tensor:
+    """The tensors joined along a new dimension ``dim``."""
     return cat([t.unsqueeze(dim) for t in tensors], dim)
 
 
@@ -498,5 +537,6 @@ def where(condition, x, y) -> Tensor:
 
 
 def maximum(x: Tensor, y) -> Tensor:
+    """max(x, y) elementwise, broadcast; the gradient goes to the larger (half to each on ties)."""
     return x._binary(_ops.Maximum, y, "maximum")
 

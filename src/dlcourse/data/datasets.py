@@ -59,10 +59,12 @@ class GraphData:
 
     @property
     def edge_index(self) -> np.ndarray:
+        """The edges as a (2, E) array: the (row, column) indices of the adjacency's non-zero entries."""
         return np.array(np.nonzero(self.adjacency))
 
     @property
     def num_nodes(self) -> int:
+        """N, the number of nodes."""
         return len(self.y)
 
 

@@ -34,6 +34,7 @@ def checksums() -> dict[str, str]:
 
 
 def cache_dir() -> Path:
+    """The user cache folder where downloaded data files are kept (``pooch.os_cache('dlcourse')``)."""
     import pooch
 
     return Path(pooch.os_cache("dlcourse"))

@@ -31,6 +31,7 @@ class CharLSTM(nn.Module):
         self.head = nn.Linear(hidden_size, vocab_size)
 
     def forward(self, ids, state=None):
+        """Logits (N, L, vocab_size) and the new LSTM state, from ids (N, L) and the previous state."""
         output, state = self.lstm(self.embedding(ids), state)
         return self.head(output), state
 

@@ -23,7 +23,12 @@ __all__ = ["BasicBlock", "DoubleConv", "GlobalAvgPool2d", "Inception", "UNet", "
 class Inception(nn.Module):
     """Four branches side by side, concatenated along the channels: 1 x 1; 1 x 1 then 3 x 3;
     1 x 1 then 5 x 5; 3 x 3 max-pooling then 1 x 1. The 1 x 1 convolutions shrink the channels
-    before the expensive kernels."""
+    before the expensive kernels.
+
+    Args: the output channels of each convolution (torchvision's names): ``ch1x1``; ``ch3x3_reduce``
+        then ``ch3x3``; ``ch5x5_reduce`` then ``ch5x5``; ``pool_proj``. The block outputs
+        ch1x1 + ch3x3 + ch5x5 + pool_proj channels at the input's resolution.
+    """
 
     def __init__(self, in_channels, ch1x1, ch3x3_reduce, ch3x3, ch5x5_reduce, ch5x5, pool_proj):
         super().__init__()
@@ -35,6 +40,7 @@ class Inception(nn.Module):
         self.branch4 = nn.Sequential(nn.MaxPool2d(3, 1, padding=1), nn.Conv2d(in_channels, pool_proj, 1), nn.ReLU())
 
     def forward(self, x):
+        """The four branches' outputs concatenated along the channels."""
         return cat([self.branch1(x), self.branch2(x), self.branch3(x), self.branch4(x)], 1)
 
 
@@ -56,6 +62,7 @@ class BasicBlock(nn.Module):
             self.shortcut = nn.Identity()
 
     def forward(self, x):
+        """relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))."""
         out = self.bn1(self.conv1(x)).relu()
         return (self.bn2(self.conv2(out)) + self.shortcut(x)).relu()
 
@@ -64,6 +71,7 @@ class GlobalAvgPool2d(nn.Module):
     """(N, C, H, W) -> (N, C): the mean of each channel over the image."""
 
     def forward(self, x):
+        """The mean over dimensions 2 and 3."""
         return x.mean((2, 3))
 
 
@@ -78,7 +86,11 @@ class DoubleConv(nn.Sequential):
 class UNet(nn.Module):
     """U-Net (2015): a contracting path (double convolution, 2 x 2 max-pooling) and an expanding
     path (2 x 2 transposed convolution, concatenation with the cropped feature map of the same
-    level, double convolution), then a 1 x 1 convolution to the classes of each pixel."""
+    level, double convolution), then a 1 x 1 convolution to the classes of each pixel.
+
+    Args:
+        widths: the channels of each level, top to bottom; each level halves the resolution.
+    """
 
     def __init__(self, in_channels=1, num_classes=2, widths=(64, 128, 256, 512, 1024)):
         super().__init__()
@@ -89,6 +101,7 @@ class UNet(nn.Module):
         self.head = nn.Conv2d(widths[0], num_classes, 1)
 
     def forward(self, x):
+        """Per-pixel class logits (N, num_classes, OH, OW); unpadded convolutions make OH, OW smaller than H, W."""
         skips = []
         for i, block in enumerate(self.down):
             x = block(x)

@@ -1,5 +1,7 @@
 """Multi-head attention with PyTorch's parameter names (in_proj_weight, in_proj_bias, out_proj)."""
 
+from __future__ import annotations
+
 import math
 
 import numpy as np
@@ -27,9 +29,17 @@ class MultiheadAttention(Module):
 
     Shape: query (L, N, E), key/value (S, N, E) — or (N, L, E) with batch_first.
     Returns the output (like query) and, if need_weights, the weights (N, L, S) averaged over heads.
+
+    Args:
+        embed_dim: E, the size of queries, keys, values and output.
+        num_heads: heads; each attends with E / num_heads dimensions.
+        dropout: dropout on the attention weights while training.
+        bias: learn the projections' biases.
+        batch_first: tensors are (N, L, E) instead of (L, N, E).
     """
 
-    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, batch_first=False):
+    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
+                 batch_first: bool = False):
         super().__init__()
         if embed_dim % num_heads:
             raise ValueError(f"embed_dim {embed_dim} is not divisible by num_heads {num_heads}")
@@ -43,6 +53,14 @@ class MultiheadAttention(Module):
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                 average_attn_weights=True):
+        """Attend from ``query`` to ``key``/``value``; returns (output, weights or None).
+
+        Args:
+            key_padding_mask: (N, S), boolean (True = a key to ignore, e.g. padding) or added to the scores.
+            need_weights: also return the attention weights.
+            attn_mask: (L, S), boolean (True = may not attend) or added to the scores.
+            average_attn_weights: average the returned weights over the heads, else (N, heads, L, S).
+        """
         if not self.batch_first:
             query, key, value = (t.transpose(0, 1) for t in (query, key, value))
         n, length, e = query.shape

@@ -1,6 +1,9 @@
 """Stateless forms of the layers and losses (``torch.nn.functional``'s names)."""
 
+from __future__ import annotations
+
 import math
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -9,6 +12,8 @@ from ..autograd import conv_ops, ops
 from ..autograd.conv_ops import conv_output_size
 from ..autograd.function import no_grad
 from ..autograd.tensor import Tensor, check_same_float_dtype, unwrap, where
+
+_Size2 = int | tuple[int, int]  # a kernel size, stride, ...: one number, or (height, width)
 
 
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
@@ -27,51 +32,56 @@ def _check_same_shape(name, input, target):
 
 
 # --- activations ---------------------------------------------------------------------------------
-def relu(x):
+def relu(x: Tensor) -> Tensor:
+    """max(x, 0), elementwise."""
     return x.relu()
 
 
-def sigmoid(x):
+def sigmoid(x: Tensor) -> Tensor:
     """1 / (1 + e^-x), numerically stable: a relative error of a few ulp for every finite x, also
     where the result is tiny (sigmoid(-50) = 1.93e-22, not 0), and no overflow warning for any x
     (sigmoid(-1000) = 0, sigmoid(1000) = 1). See :func:`dlcourse.autograd.ops.sigmoid`."""
     return x.sigmoid()
 
 
-def tanh(x):
+def tanh(x: Tensor) -> Tensor:
+    """tanh(x), elementwise."""
     return x.tanh()
 
 
-def leaky_relu(x, negative_slope=0.01):
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     """max(x, 0) + slope * min(x, 0)."""
     return x.relu() - (-x).relu() * negative_slope
 
 
-def prelu(x, weight):
+def prelu(x: Tensor, weight: Tensor) -> Tensor:
     """leaky_relu with a learned slope per channel (dimension 1)."""
     if x.ndim >= 2 and weight.numel() > 1:
         weight = weight.reshape((-1,) + (1,) * (x.ndim - 2))
     return x.relu() - (-x).relu() * weight
 
 
-def elu(x, alpha=1.0):
+def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
     """x for x > 0, alpha (e^x - 1) otherwise."""
     return where(x.data > 0, x, (x.clamp(max=0).exp() - 1) * alpha)
 
 
-def softplus(x, beta=1.0, threshold=20.0):
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """(1/beta) ln(1 + e^(beta x)), and x itself where beta x > threshold."""
     return ops.Softplus.apply(x, beta=beta, threshold=threshold)
 
 
-def softmax(x, dim=-1):
+def softmax(x: Tensor, dim: int = -1) -> Tensor:
+    """e^(x_i) / sum_j e^(x_j) along ``dim`` (fused and stable: the maximum is subtracted first)."""
     return ops.Softmax.apply(x, axis=dim)
 
 
-def log_softmax(x, dim=-1):
+def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
+    """x_i - ln sum_j e^(x_j) along ``dim`` (fused, stable for logits of any size)."""
     return ops.LogSoftmax.apply(x, axis=dim)
 
 
-def linear(x, weight, bias=None):
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x W^T + b."""
     if x.shape[-1] != weight.shape[-1]:
         raise ValueError(f"linear: input has {x.shape[-1]} features (shape {x.shape}) but weight expects "
@@ -80,7 +90,7 @@ def linear(x, weight, bias=None):
     return ops.Linear.apply(x, weight) if bias is None else ops.Linear.apply(x, weight, bias)
 
 
-def dropout(x, p=0.5, training=True):
+def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     """Zero each element with probability p and scale the rest by 1/(1-p) (inverted dropout)."""
     if not 0 <= p <= 1:
         raise ValueError(f"dropout probability must be in [0, 1], got {p}")
@@ -93,20 +103,21 @@ def dropout(x, p=0.5, training=True):
 
 
 # --- losses --------------------------------------------------------------------------------------
-def mse_loss(input, target, reduction="mean"):
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """(x - y)^2, averaged or summed."""
     _check_same_shape("mse_loss", input, target)
     diff = input - target
     return _reduce(diff * diff, reduction)
 
 
-def l1_loss(input, target, reduction="mean"):
+def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """|x - y|, averaged or summed."""
     _check_same_shape("l1_loss", input, target)
     return _reduce((input - target).abs(), reduction)
 
 
-def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | np.ndarray | float, full: bool = False,
+                      eps: float = 1e-6, reduction: str = "mean") -> Tensor:
     """0.5 (ln v + (x - y)^2 / v), plus 0.5 ln(2 pi) if ``full``, with v = max(var, eps): the negative
     log-likelihood of the target y under N(x, var), for regression that also predicts its variance.
 
@@ -140,14 +151,16 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     return _reduce(loss, reduction)
 
 
-def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         reduction: str = "mean") -> Tensor:
     """-[y ln p + (1-y) ln(1-p)] on probabilities p; logs are clamped at -100 like PyTorch."""
     _check_same_shape("binary_cross_entropy", input, target)
     loss = -(target * input.log().clamp(min=-100) + (1 - target) * (1 - input).log().clamp(min=-100))
     return _reduce(loss if weight is None else loss * weight, reduction)
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean"):
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                     reduction: str = "mean") -> Tensor:
     """binary_cross_entropy(sigmoid(x), y), computed stably from the logits x."""
     _check_same_shape("binary_cross_entropy_with_logits", input, target)
     loss = ops.BCEWithLogits.apply(input, target)
@@ -162,7 +175,8 @@ def _classes_last(input):
     return input.permute(axes).reshape(-1, input.shape[1])
 
 
-def nll_loss(input, target, weight=None, reduction="mean", ignore_index=-100):
+def nll_loss(input: Tensor, target: Tensor | np.ndarray, weight: Tensor | np.ndarray | None = None,
+             reduction: str = "mean", ignore_index: int = -100) -> Tensor:
     """-w_y log p_y: the negative log-probability of each target class.
 
     Shape: input (N, C) or (N, C, d1, ...) of log-probabilities; target (N,) or (N, d1, ...)
@@ -189,7 +203,8 @@ def nll_loss(input, target, weight=None, reduction="mean", ignore_index=-100):
     return _reduce(loss.reshape(target_data.shape), reduction)
 
 
-def cross_entropy(input, target, weight=None, reduction="mean", ignore_index=-100):
+def cross_entropy(input: Tensor, target: Tensor | np.ndarray, weight: Tensor | np.ndarray | None = None,
+                  reduction: str = "mean", ignore_index: int = -100) -> Tensor:
     """nll_loss(log_softmax(x)): stable for logits of any size (log_softmax is fused).
 
     ``target`` holds class indices, or class probabilities shaped like ``input``.
@@ -208,13 +223,14 @@ def cross_entropy(input, target, weight=None, reduction="mean", ignore_index=-10
     return nll_loss(log_probs, target, weight=weight, reduction=reduction, ignore_index=ignore_index)
 
 
-def gelu(x):
+def gelu(x: Tensor) -> Tensor:
     """GELU(x) = x Phi(x) = x (1 + erf(x / sqrt 2)) / 2, the exact form (torch's approximate='none')."""
     return x * 0.5 * (ops.Erf.apply(x * (1.0 / math.sqrt(2.0))) + 1.0)
 
 
 
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise over the last ``len(normalized_shape)`` dimensions of each sample with the sample's own
     mean and (biased) variance, then scale by ``weight`` and shift by ``bias`` elementwise."""
     normalized_shape = tuple(normalized_shape)
@@ -241,7 +257,8 @@ def _check_4d(name, x, channels=None):
         raise ValueError(f"{name}: input has {x.shape[1]} channels (shape {x.shape}) but the weight expects {channels}")
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1):
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: _Size2 = 1, padding: _Size2 = 0,
+           dilation: _Size2 = 1) -> Tensor:
     """2-D cross-correlation. Shape: input (N, C, H, W), weight (O, C, KH, KW) -> (N, O, OH, OW)."""
     _check_4d("conv2d", input, weight.shape[1])
     check_same_float_dtype("conv2d", input, weight, bias)
@@ -249,7 +266,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1):
     return conv_ops.Conv2d.apply(*args, stride=stride, padding=padding, dilation=dilation)
 
 
-def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, dilation=1):
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: _Size2 = 1,
+                     padding: _Size2 = 0, output_padding: _Size2 = 0, dilation: _Size2 = 1) -> Tensor:
     """Transposed convolution. Shape: input (N, Cin, H, W), weight (Cin, Cout, KH, KW)."""
     _check_4d("conv_transpose2d", input, weight.shape[0])
     check_same_float_dtype("conv_transpose2d", input, weight, bias)
@@ -258,17 +276,24 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                                           output_padding=output_padding, dilation=dilation)
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1):
+def max_pool2d(input: Tensor, kernel_size: _Size2, stride: _Size2 | None = None, padding: _Size2 = 0,
+               dilation: _Size2 = 1) -> Tensor:
+    """The maximum of each window. Shape: (N, C, H, W) -> (N, C, OH, OW); ``stride`` defaults to
+    ``kernel_size`` and padding counts as -inf.
+    """
     _check_4d("max_pool2d", input)
     return conv_ops.MaxPool2d.apply(input, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation)
 
 
-def avg_pool2d(input, kernel_size, stride=None, padding=0):
+def avg_pool2d(input: Tensor, kernel_size: _Size2, stride: _Size2 | None = None, padding: _Size2 = 0) -> Tensor:
+    """The mean of each window (padding counts as zeros). Shape: (N, C, H, W) -> (N, C, OH, OW);
+    ``stride`` defaults to ``kernel_size``.
+    """
     _check_4d("avg_pool2d", input)
     return conv_ops.AvgPool2d.apply(input, kernel_size=kernel_size, stride=stride, padding=padding)
 
 
-def pad(input, pad, value=0.0):
+def pad(input: Tensor, pad: Sequence[int], value: float = 0.0) -> Tensor:
     """Constant padding; ``pad`` = (left, right, top, bottom, ...) starting from the last dim."""
     widths = [(0, 0)] * input.ndim
     for k in range(len(pad) // 2):
@@ -286,7 +311,9 @@ def _source_positions(out_size, in_size, scale, mode):
     return low, high, src - low
 
 
-def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+def interpolate(input: Tensor, size: int | tuple[int, int] | None = None,
+                scale_factor: float | tuple[float, float] | None = None, mode: str = "nearest",
+                align_corners: bool | None = None) -> Tensor:
     """Upsample (N, C, H, W) by ``scale_factor`` or to ``size``; 'nearest' or 'bilinear'
     (align_corners=False). Built from indexing, so the gradient comes for free."""
     _check_4d("interpolate", input)
@@ -314,7 +341,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     return rows[:, :, :, c0] * (1 - cx) + rows[:, :, :, c1] * cx
 
 
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
+               bias: Tensor | None = None, training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """y = (x - mean) / sqrt(var + eps) * weight + bias, per channel (dimension 1).
 
     In training the batch statistics are used and the running ones updated in place:
@@ -344,7 +372,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return out
 
 
-def embedding(input, weight):
+def embedding(input: Tensor | np.ndarray, weight: Tensor) -> Tensor:
     """Rows of ``weight`` picked by the integer indices in ``input``; shape input.shape + (D,)."""
     index = np.asarray(unwrap(input))
     if not np.issubdtype(index.dtype, np.integer):
@@ -354,7 +382,8 @@ def embedding(input, weight):
     return weight[index]
 
 
-def max_pool2d_with_indices(input, kernel_size: int, stride: int | None = None):
+def max_pool2d_with_indices(input: Tensor | np.ndarray, kernel_size: int,
+                            stride: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Max-pooling of (N, C, H, W) without padding, and where each maximum came from.
 
     Returns ``(values, indices)`` with indices into the flattened H x W plane of each channel, as
@@ -379,7 +408,9 @@ def max_pool2d_with_indices(input, kernel_size: int, stride: int | None = None):
 
 
 
-def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None) -> np.ndarray:
+def max_unpool2d(input: np.ndarray | Tensor, indices: np.ndarray | Tensor, kernel_size: _Size2,
+                 stride: _Size2 | None = None, padding: _Size2 = 0,
+                 output_size: Sequence[int] | None = None) -> np.ndarray:
     """Put each pooled value back where its maximum was (``indices`` from :func:`max_pool2d_with_indices`),
     zeros elsewhere: the upsampling of SegNet. NumPy arrays in and out (no gradient).
 
@@ -400,7 +431,7 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     return out.reshape(n, c, h, w)
 
 
-def bed_of_nails(x, scale: int = 2) -> np.ndarray:
+def bed_of_nails(x: Tensor | np.ndarray, scale: int = 2) -> np.ndarray:
     """Upsample (N, C, H, W) by ``scale``: each value at the top-left of its scale x scale cell, zeros elsewhere."""
     x = np.asarray(unwrap(x))
     n, c, h, w = x.shape
@@ -411,7 +442,7 @@ def bed_of_nails(x, scale: int = 2) -> np.ndarray:
 
 
 # --- size arithmetic -----------------------------------------------------------------------------
-def receptive_field(layers) -> list[tuple[int, int]]:
+def receptive_field(layers: Iterable[Sequence[int]]) -> list[tuple[int, int]]:
     """Receptive field size and jump after each layer of a stack.
 
     Args:

@@ -6,6 +6,8 @@ dominate a training step, and :func:`propagate` (a sparse product, same numbers)
 times faster. A layer's weight is (out_channels, in_channels), as in PyTorch Geometric.
 """
 
+from __future__ import annotations
+
 import numpy as np
 import scipy.sparse as sparse
 
@@ -33,11 +35,12 @@ class GCNConv(Module):
 
     Args:
         in_channels, out_channels: feature sizes per node. weight is (out, in), Glorot-initialised.
+        bias: learn an additive bias (init 0).
     forward(x, adjacency): x (N, in_channels); adjacency a dense (N, N) matrix or a (2, E) edge index.
     Â is cached for the last adjacency seen (the graph rarely changes during training).
     """
 
-    def __init__(self, in_channels, out_channels, bias=True):
+    def __init__(self, in_channels: int, out_channels: int, bias: bool = True):
         super().__init__()
         self.in_channels, self.out_channels = in_channels, out_channels
         self.weight = Parameter(np.zeros((out_channels, in_channels), dtype=np.float32))
@@ -46,6 +49,7 @@ class GCNConv(Module):
         self._cache = (None, None)
 
     def forward(self, x, adjacency):
+        """Â x W^T + b for node features x (N, in_channels) -> (N, out_channels)."""
         if self._cache[0] is not adjacency:
             a = np.asarray(unwrap(adjacency))
             if a.ndim == 2 and a.shape[0] == 2 and a.shape[1] != 2 and np.issubdtype(a.dtype, np.integer):
@@ -88,6 +92,7 @@ class SparseGCNConv(GCNConv):
     """
 
     def forward(self, x, adjacency, normalized: bool = False):
+        """Â x W^T + b with a sparse Â, for node features x (N, in_channels) -> (N, out_channels)."""
         if self._cache[0] is not adjacency:
             a_hat = adjacency if normalized else sparse_normalized_adjacency(adjacency, dtype=np.float64)
             self._cache = (adjacency, sparse.csr_matrix(a_hat).astype(x.dtype))

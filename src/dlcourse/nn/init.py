@@ -51,14 +51,17 @@ def normal_(tensor, mean=0.0, std=1.0):
 
 
 def constant_(tensor, val):
+    """Fill with ``val``."""
     return _fill(tensor, val)
 
 
 def zeros_(tensor):
+    """Fill with 0."""
     return _fill(tensor, 0)
 
 
 def ones_(tensor):
+    """Fill with 1."""
     return _fill(tensor, 1)
 
 

@@ -1,11 +1,20 @@
-"""Loss modules: thin wrappers over ``dlcourse.nn.functional`` with a ``reduction`` argument."""
+"""Loss modules: thin wrappers over ``dlcourse.nn.functional`` with a ``reduction`` argument.
 
+``reduction`` is 'mean' (the default: the average over the elements), 'sum', or 'none' (the losses
+unreduced).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.tensor import Tensor
 from . import functional as F
 from .module import Module
 
 
 class _Loss(Module):
-    def __init__(self, reduction="mean"):
+    def __init__(self, reduction: str = "mean"):
         super().__init__()
         if reduction not in ("mean", "sum", "none"):
             raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
@@ -16,6 +25,7 @@ class MSELoss(_Loss):
     """mean (x - y)^2: the Gaussian negative log-likelihood up to constants."""
 
     def forward(self, input, target):
+        """The squared error between ``input`` and ``target`` (same shape), reduced."""
         return F.mse_loss(input, target, self.reduction)
 
 
@@ -23,6 +33,7 @@ class L1Loss(_Loss):
     """mean |x - y|: the Laplace negative log-likelihood up to constants."""
 
     def forward(self, input, target):
+        """The absolute error between ``input`` and ``target`` (same shape), reduced."""
         return F.l1_loss(input, target, self.reduction)
 
 
@@ -33,22 +44,29 @@ class GaussianNLLLoss(_Loss):
     ``eps`` is the smallest variance used (the value is clamped, the gradient is not).
     """
 
-    def __init__(self, *, full=False, eps=1e-6, reduction="mean"):
+    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean"):
         super().__init__(reduction)
         self.full, self.eps = full, eps
 
     def forward(self, input, target, var):
+        """The negative log-likelihood of ``target`` under N(input, var), reduced."""
         return F.gaussian_nll_loss(input, target, var, self.full, self.eps, self.reduction)
 
 
 class BCELoss(_Loss):
-    """Binary cross-entropy on probabilities."""
+    """Binary cross-entropy on probabilities: -[y ln p + (1-y) ln(1-p)].
 
-    def __init__(self, weight=None, reduction="mean"):
+    Args:
+        weight: multiplies each element's loss (broadcast against the input), e.g. to weigh classes.
+        reduction: 'mean', 'sum' or 'none'.
+    """
+
+    def __init__(self, weight: Tensor | None = None, reduction: str = "mean"):
         super().__init__(reduction)
         self.weight = weight
 
     def forward(self, input, target):
+        """The binary cross-entropy of probabilities ``input`` against ``target`` in [0, 1], reduced."""
         return F.binary_cross_entropy(input, target, self.weight, self.reduction)
 
 
@@ -56,17 +74,26 @@ class BCEWithLogitsLoss(BCELoss):
     """Binary cross-entropy on logits (stable: sigmoid and log are fused)."""
 
     def forward(self, input, target):
+        """The binary cross-entropy of logits ``input`` against ``target`` in [0, 1], reduced."""
         return F.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction)
 
 
 class NLLLoss(_Loss):
-    """Negative log-likelihood of class indices, given log-probabilities."""
+    """Negative log-likelihood of class indices, given log-probabilities.
 
-    def __init__(self, weight=None, reduction="mean", ignore_index=-100):
+    Args:
+        weight: one weight per class (C,); the mean then divides by the summed weights of the targets.
+        reduction: 'mean', 'sum' or 'none'.
+        ignore_index: targets equal to it add nothing to the loss or to the mean's count.
+    Shape: input (N, C) or (N, C, d1, ...); target (N,) or (N, d1, ...) integer class indices.
+    """
+
+    def __init__(self, weight: Tensor | np.ndarray | None = None, reduction: str = "mean", ignore_index: int = -100):
         super().__init__(reduction)
         self.weight, self.ignore_index = weight, ignore_index
 
     def forward(self, input, target):
+        """-log p of each target class; ``input`` (N, C, ...) log-probabilities, ``target`` (N, ...) indices."""
         return F.nll_loss(input, target, self.weight, self.reduction, self.ignore_index)
 
 
@@ -74,4 +101,5 @@ class CrossEntropyLoss(NLLLoss):
     """Cross-entropy of class indices (or probabilities) given logits: NLLLoss(LogSoftmax(x))."""
 
     def forward(self, input, target):
+        """The cross-entropy of logits ``input`` (N, C, ...) against class indices (N, ...) or probabilities."""
         return F.cross_entropy(input, target, self.weight, self.reduction, self.ignore_index)

@@ -5,6 +5,7 @@ were assigned), so a layer only has to assign ``self.weight = Parameter(...)``.
 """
 
 from collections import OrderedDict
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -38,6 +39,7 @@ class Module:
         self._buffer_names: list[str] = []
 
     def forward(self, *args, **kwargs):
+        """The module's computation; every subclass defines it. ``module(x)`` calls it (there are no hooks)."""
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
@@ -53,11 +55,13 @@ class Module:
 
     # --- walking the tree ------------------------------------------------------------------------
     def named_children(self):
+        """(name, module) for each direct sub-module, in the order they were assigned."""
         for name, value in vars(self).items():
             if isinstance(value, Module):
                 yield name, value
 
     def children(self):
+        """The direct sub-modules."""
         return (module for _, module in self.named_children())
 
     def named_modules(self, prefix: str = ""):
@@ -73,9 +77,13 @@ class Module:
             stack.extend(reversed(kids))
 
     def modules(self):
+        """This module and every sub-module (see :meth:`named_modules`)."""
         return (module for _, module in self.named_modules())
 
     def named_parameters(self, prefix: str = "", recurse: bool = True):
+        """(dotted name, parameter) for every parameter, each once even if shared; with
+        ``recurse=False`` only this module's own.
+        """
         seen = set()
         modules = self.named_modules(prefix) if recurse else [(prefix, self)]
         for module_name, module in modules:
@@ -85,18 +93,22 @@ class Module:
                     yield (f"{module_name}.{name}" if module_name else name), value
 
     def parameters(self, recurse: bool = True):
+        """Every parameter (see :meth:`named_parameters`): what an optimiser is given."""
         return (p for _, p in self.named_parameters(recurse=recurse))
 
     def named_buffers(self, prefix: str = ""):
+        """(dotted name, tensor) for every buffer registered with :meth:`register_buffer`."""
         for module_name, module in self.named_modules(prefix):
             for name in getattr(module, "_buffer_names", []):
                 yield (f"{module_name}.{name}" if module_name else name), getattr(module, name)
 
     def buffers(self):
+        """Every registered buffer."""
         return (b for _, b in self.named_buffers())
 
     # --- training state -----------------------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's ``.grad``: None, or zeros in place when ``set_to_none`` is False."""
         for p in self.parameters():
             if set_to_none or p.grad is None:
                 p.grad = None
@@ -104,11 +116,13 @@ class Module:
                 p.grad.data[...] = 0
 
     def train(self, mode: bool = True):
+        """Set training mode (``mode=False``: evaluation) here and in every sub-module; returns self."""
         for module in self.modules():
             module.training = mode
         return self
 
     def eval(self):
+        """Evaluation mode (``train(False)``): dropout off, batch norm uses its running statistics."""
         return self.train(False)
 
     def to(self, dtype):
@@ -120,9 +134,11 @@ class Module:
         return self
 
     def double(self):
+        """Convert floating parameters and buffers to float64 in place; returns self."""
         return self.to(np.float64)
 
     def float(self):
+        """Convert floating parameters and buffers to float32 in place; returns self."""
         return self.to(np.float32)
 
     # --- saving and loading ---------------------------------------------------------------------------
@@ -152,6 +168,7 @@ class Module:
 
     # --- printing -------------------------------------------------------------------------------------
     def extra_repr(self) -> str:
+        """The settings shown inside the module's ``repr``; empty unless a subclass says more."""
         return ""
 
     def __repr__(self):
@@ -163,7 +180,7 @@ class Module:
 class Sequential(Module):
     """Modules applied one after the other: ``Sequential(Linear(2, 4), ReLU(), Linear(4, 1))``."""
 
-    def __init__(self, *modules):
+    def __init__(self, *modules: Module):
         super().__init__()
         for i, module in enumerate(modules):
             setattr(self, str(i), module)
@@ -179,6 +196,7 @@ class Sequential(Module):
         return iter(list(self.children()))
 
     def forward(self, x):
+        """Apply each module to the output of the one before."""
         for module in self.children():
             x = module(x)
         return x
@@ -187,12 +205,13 @@ class Sequential(Module):
 class ModuleList(Module):
     """A list of modules whose parameters are registered (named ``0``, ``1``, ...)."""
 
-    def __init__(self, modules=()):
+    def __init__(self, modules: Iterable[Module] = ()):
         super().__init__()
         for module in modules:
             self.append(module)
 
     def append(self, module):
+        """Add ``module`` at the end, registered under the next index; returns self."""
         setattr(self, str(len(self)), module)
         return self
 

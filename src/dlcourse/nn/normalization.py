@@ -1,7 +1,10 @@
 """Normalisation layers (``torch.nn``'s names and parameter layout): batch norm over the batch and
 spatial positions of each channel, layer norm over the features of each sample."""
 
+from __future__ import annotations
+
 import numbers
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -17,7 +20,8 @@ class _BatchNorm(Module):
 
     expected_dims: tuple = ()
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True):
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = True,
+                 track_running_stats: bool = True):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.weight = Parameter(np.ones(num_features, dtype=np.float32)) if affine else None
@@ -47,13 +51,27 @@ class _BatchNorm(Module):
 
 
 class BatchNorm1d(_BatchNorm):
-    """Shape: (N, C) or (N, C, L)."""
+    """y = (x - mean) / sqrt(var + eps) * weight + bias per channel, with the statistics of the batch
+    (and of the positions L) while training and their running averages in evaluation.
+
+    Args:
+        num_features: C, the number of channels.
+        eps: added to the variance for stability.
+        momentum: running = (1 - momentum) running + momentum * batch statistic.
+        affine: learn ``weight`` (init 1) and ``bias`` (init 0) per channel.
+        track_running_stats: keep the running averages; without them evaluation uses the batch's own.
+    Shape: (N, C) or (N, C, L).
+    """
     expected_dims = (2, 3)
 
 
 
 class BatchNorm2d(_BatchNorm):
-    """Shape: (N, C, H, W)."""
+    """:class:`BatchNorm1d` for images: statistics over the batch and every position of each channel.
+
+    Args: as :class:`BatchNorm1d`.
+    Shape: (N, C, H, W).
+    """
     expected_dims = (4,)
 
 
@@ -71,7 +89,8 @@ class LayerNorm(Module):
         bias: learn the bias too (only with elementwise_affine).
     """
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True):
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True):
         super().__init__()
         if isinstance(normalized_shape, numbers.Integral):
             normalized_shape = (normalized_shape,)
@@ -81,8 +100,10 @@ class LayerNorm(Module):
         self.bias = Parameter(np.zeros(self.normalized_shape, dtype=np.float32)) if affine_bias else None
 
     def forward(self, input):
+        """``input`` normalised over its trailing ``normalized_shape`` dimensions, then scaled and shifted."""
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
+        """The normalised shape, eps and whether it is affine."""
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
 

@@ -4,6 +4,8 @@ Cells take one time step; ``RNN``/``GRU``/``LSTM`` run a cell over a sequence (s
 ``batch_first``). The input projections of all time steps are computed in one matrix product.
 """
 
+from __future__ import annotations
+
 import math
 
 import numpy as np
@@ -44,7 +46,7 @@ def _uniform_init(module, hidden_size):
 class _CellBase(Module):
     mode = "RNN"
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh"):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh"):
         super().__init__()
         gates = _GATES[self.mode] * hidden_size
         self.input_size, self.hidden_size, self.nonlinearity = input_size, hidden_size, nonlinearity
@@ -59,9 +61,17 @@ class _CellBase(Module):
 
 
 class RNNCell(_CellBase):
-    """h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)  (or relu)."""
+    """h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)  (or relu).
+
+    Args:
+        input_size, hidden_size: features of x and of h.
+        bias: learn b_ih and b_hh.
+        nonlinearity: "tanh" or "relu".
+    Every weight and bias starts U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), as in PyTorch.
+    """
 
     def forward(self, x, hx=None):
+        """h' from x (N, input_size) and h (N, hidden_size), zeros if ``hx`` is None."""
         h = self._zeros(x) if hx is None else hx
         return _step("RNN", F.linear(x, self.weight_ih, self.bias_ih), h, None,
                      self.weight_hh, self.bias_hh, self.nonlinearity)[0]
@@ -69,20 +79,28 @@ class RNNCell(_CellBase):
 
 class GRUCell(_CellBase):
     """r = s(W_ir x + b_ir + W_hr h + b_hr),  z = s(W_iz x + b_iz + W_hz h + b_hz),
-    n = tanh(W_in x + b_in + r * (W_hn h + b_hn)),  h' = (1 - z) * n + z * h."""
+    n = tanh(W_in x + b_in + r * (W_hn h + b_hn)),  h' = (1 - z) * n + z * h.
+
+    Args: input_size, hidden_size, bias, as :class:`RNNCell`.
+    """
     mode = "GRU"
 
     def forward(self, x, hx=None):
+        """h' from x (N, input_size) and h (N, hidden_size), zeros if ``hx`` is None."""
         h = self._zeros(x) if hx is None else hx
         return _step("GRU", F.linear(x, self.weight_ih, self.bias_ih), h, None, self.weight_hh, self.bias_hh)[0]
 
 
 class LSTMCell(_CellBase):
     """i, f, o = s(.), g = tanh(.) from x W_ih^T + b_ih + h W_hh^T + b_hh (order i, f, g, o);
-    c' = f * c + i * g,  h' = o * tanh(c'). Returns (h', c')."""
+    c' = f * c + i * g,  h' = o * tanh(c'). Returns (h', c').
+
+    Args: input_size, hidden_size, bias, as :class:`RNNCell`.
+    """
     mode = "LSTM"
 
     def forward(self, x, hx=None):
+        """(h', c') from x (N, input_size) and ``hx`` = (h, c), zeros if None."""
         h, c = (self._zeros(x), self._zeros(x)) if hx is None else hx
         return _step("LSTM", F.linear(x, self.weight_ih, self.bias_ih), h, c, self.weight_hh, self.bias_hh)
 
@@ -90,8 +108,8 @@ class LSTMCell(_CellBase):
 class _RecurrentBase(Module):
     mode = "RNN"
 
-    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False):
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False):
         super().__init__()
         if bidirectional:
             raise ValueError("bidirectional recurrent layers are not part of dlcourse; use dlcourse.torch")
@@ -153,14 +171,31 @@ class _RecurrentBase(Module):
 
 
 class RNN(_RecurrentBase):
-    """Elman RNN: h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh), stacked ``num_layers`` deep."""
+    """Elman RNN: h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh), stacked ``num_layers`` deep.
+
+    Args:
+        input_size, hidden_size: features of x_t and of h_t.
+        num_layers: stacked layers; each reads the h_t sequence of the one below.
+        nonlinearity: "tanh" or "relu" (RNN only).
+        bias: learn b_ih and b_hh.
+        batch_first: input and output are (N, L, features) instead of (L, N, features).
+        dropout: dropout on the outputs of every layer but the last, while training.
+        bidirectional: must be False (not implemented; ``dlcourse.torch`` has it).
+    Parameters ``weight_ih_l{k}``, ``weight_hh_l{k}``, ``bias_ih_l{k}``, ``bias_hh_l{k}`` as in PyTorch.
+    """
 
 
 class GRU(_RecurrentBase):
-    """Multi-layer GRU (gate order r, z, n, as in PyTorch)."""
+    """Multi-layer GRU (gate order r, z, n, as in PyTorch), each step as :class:`GRUCell`.
+
+    Args: as :class:`RNN` (without ``nonlinearity``).
+    """
     mode = "GRU"
 
 
 class LSTM(_RecurrentBase):
-    """Multi-layer LSTM (gate order i, f, g, o, as in PyTorch); returns output, (h_n, c_n)."""
+    """Multi-layer LSTM (gate order i, f, g, o, as in PyTorch); returns output, (h_n, c_n).
+
+    Each step as :class:`LSTMCell`. Args: as :class:`RNN` (without ``nonlinearity``).
+    """
     mode = "LSTM"

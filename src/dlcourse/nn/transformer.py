@@ -6,7 +6,10 @@ a residual connection and a ``LayerNorm``: after the sum (``norm_first=False``, 
 without warm-up). Its ``state_dict`` loads into ``torch.nn.TransformerEncoderLayer`` unchanged.
 """
 
+from __future__ import annotations
+
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -44,8 +47,9 @@ class TransformerEncoderLayer(Module):
         not attend) or additive; src_key_padding_mask (N, S) boolean (True = padding). Output like src.
     """
 
-    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
-                 batch_first=False, norm_first=False, bias=True):
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
+                 activation: str | Callable[[Tensor], Tensor] = "relu", layer_norm_eps: float = 1e-5,
+                 batch_first: bool = False, norm_first: bool = False, bias: bool = True):
         super().__init__()
         if isinstance(activation, str):
             if activation not in _ACTIVATIONS:
@@ -63,6 +67,9 @@ class TransformerEncoderLayer(Module):
         self.batch_first = batch_first
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+        """The block applied to ``src``; ``is_causal`` without a ``src_mask`` builds the
+        causal mask (no position attends to a later one).
+        """
         if is_causal and src_mask is None:
             length = src.shape[1] if self.batch_first else src.shape[0]
             src_mask = np.triu(np.ones((length, length), dtype=bool), 1)

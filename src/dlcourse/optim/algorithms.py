@@ -1,7 +1,8 @@
 """Optimisers with PyTorch's constructors, update rules and state names.
 
 In every rule g is the gradient plus ``weight_decay`` * theta (L2), except AdamW which decays the
-weights directly.
+weights directly. Every constructor takes ``params`` first: an iterable of parameters, or of dicts
+(parameter groups, each with its own hyper-parameters); ``lr`` is eta.
 """
 
 import math
@@ -18,6 +19,10 @@ class SGD(Optimizer):
         b_t = \mu b_{t-1} + (1 - \tau) g_t \quad (b_1 = g_1), \qquad
         \theta_t = \theta_{t-1} - \eta \, (g_t + \mu b_t \text{ if nesterov else } b_t)
 
+    Args:
+        momentum, dampening: mu and tau above.
+        weight_decay: the L2 coefficient added to g.
+        nesterov: step along g + mu b (look-ahead) instead of b.
     State: ``momentum_buffer``.
     """
 
@@ -51,6 +56,10 @@ class Adagrad(Optimizer):
         s_t = s_{t-1} + g_t^2, \qquad
         \theta_t = \theta_{t-1} - \frac{\eta}{1 + (t-1)\,\text{lr\_decay}} \frac{g_t}{\sqrt{s_t} + \epsilon}
 
+    Args:
+        lr_decay: shrinks eta as above.
+        initial_accumulator_value: s_0.
+        eps: epsilon; weight_decay: the L2 coefficient.
     State: ``step``, ``sum``.
     """
 
@@ -77,7 +86,10 @@ class RMSprop(Optimizer):
         v_t = \alpha v_{t-1} + (1 - \alpha) g_t^2, \qquad
         \theta_t = \theta_{t-1} - \eta \frac{g_t}{\sqrt{v_t} + \epsilon}
 
-    (``centered`` subtracts the squared running mean of g; ``momentum`` accumulates the step.)
+    Args:
+        alpha, eps: alpha and epsilon above; weight_decay: the L2 coefficient.
+        momentum: step by eta b_t, with b_t = momentum b_{t-1} + g_t / (sqrt(v_t) + eps).
+        centered: divide by sqrt(v_t - (running mean of g)^2) instead, an estimate of the variance.
     State: ``step``, ``square_avg`` (and ``momentum_buffer``, ``grad_avg``).
     """
 
@@ -122,6 +134,9 @@ class Adam(Optimizer):
         m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t, \quad v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2, \\
         \theta_t = \theta_{t-1} - \frac{\eta}{1 - \beta_1^t} \, \frac{m_t}{\sqrt{v_t / (1 - \beta_2^t)} + \epsilon}
 
+    Args:
+        betas: (beta_1, beta_2); eps: epsilon; weight_decay: the L2 coefficient.
+        amsgrad: divide by the largest v so far instead of v_t (Reddi et al., 2018).
     State: ``step``, ``exp_avg`` (m), ``exp_avg_sq`` (v), and ``max_exp_avg_sq`` with amsgrad.
     """
 
@@ -162,7 +177,7 @@ class Adam(Optimizer):
 class AdamW(Adam):
     r"""Adam with decoupled weight decay (Loshchilov & Hutter, 2019):
     :math:`\theta \leftarrow \theta (1 - \eta \lambda)` before the Adam step, instead of adding
-    :math:`\lambda \theta` to the gradient."""
+    :math:`\lambda \theta` to the gradient. Args as :class:`Adam`, with ``weight_decay`` lambda (default 0.01)."""
 
     decoupled = True
 

@@ -4,7 +4,12 @@ import math
 
 
 class LRScheduler:
-    """Sets every group's lr to ``get_lr()`` of the epoch counter ``last_epoch``."""
+    """Sets every group's lr to :meth:`lr_at` of its initial lr and the epoch counter ``last_epoch``.
+
+    Args:
+        optimizer: the :class:`dlcourse.optim.Optimizer` whose learning rates it sets.
+        last_epoch: the epoch already done; the constructor calls :meth:`step` once, so -1 starts at epoch 0.
+    """
 
     def __init__(self, optimizer, last_epoch=-1):
         self.optimizer = optimizer
@@ -13,21 +18,26 @@ class LRScheduler:
         self.step()
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
+        """The learning rate at ``epoch`` for a group whose initial lr is ``base_lr``; each schedule defines it."""
         raise NotImplementedError
 
     def get_last_lr(self) -> list[float]:
+        """The lr of every group, as set by the last :meth:`step`."""
         return self._last_lr
 
     def step(self) -> None:
+        """Advance ``last_epoch`` by one and set every group's lr to ``lr_at(base lr, last_epoch)``."""
         self.last_epoch += 1
         for group, base in zip(self.optimizer.param_groups, self.base_lrs):
             group["lr"] = self.lr_at(base, self.last_epoch)
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
     def state_dict(self) -> dict:
+        """The scheduler's attributes except the optimizer (to save with a checkpoint)."""
         return {k: v for k, v in vars(self).items() if k != "optimizer"}
 
     def load_state_dict(self, state: dict) -> None:
+        """Restore attributes saved by :meth:`state_dict`."""
         vars(self).update(state)
 
 
@@ -40,6 +50,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def lr_at(self, base_lr, epoch):
+        """base_lr * gamma ** (epoch // step_size)."""
         return base_lr * self.gamma ** (epoch // self.step_size)
 
 
@@ -51,6 +62,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def lr_at(self, base_lr, epoch):
+        """base_lr * gamma ** epoch."""
         return base_lr * self.gamma ** epoch
 
 
@@ -63,6 +75,7 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def lr_at(self, base_lr, epoch):
+        """eta_min + (base_lr - eta_min) (1 + cos(pi epoch / T_max)) / 2."""
         return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * epoch / self.T_max)) / 2
 
 
@@ -87,10 +100,12 @@ class LinearWarmup(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def lr_at(self, base_lr, epoch):
+        """base_lr (epoch + 1) / warmup_epochs during the ramp, then ``after``'s rate (or base_lr)."""
         if epoch < self.warmup_epochs:
             return base_lr * (epoch + 1) / self.warmup_epochs
         return base_lr if self.after is None else self.after(base_lr, epoch - self.warmup_epochs)
 
     def state_dict(self) -> dict:
+        """As :meth:`LRScheduler.state_dict`, without ``after`` (a function; a loading scheduler keeps its own)."""
         return {k: v for k, v in vars(self).items() if k not in ("optimizer", "after")}
 

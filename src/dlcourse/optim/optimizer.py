@@ -24,6 +24,9 @@ class Optimizer:
             self.add_param_group(group)
 
     def add_param_group(self, group: dict) -> None:
+        """Add a group of parameters with its own hyper-parameters (the defaults fill the rest), e.g. a
+        smaller lr for a pretrained backbone. Every parameter must require grad.
+        """
         group = {**self.defaults, **group, "params": list(group["params"])}
         for p in group["params"]:
             if not getattr(p, "requires_grad", False):
@@ -33,6 +36,7 @@ class Optimizer:
         self.param_groups.append(group)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's ``.grad``: None, or zeros in place when ``set_to_none`` is False."""
         for group in self.param_groups:
             for p in group["params"]:
                 if set_to_none or p.grad is None:
@@ -41,6 +45,7 @@ class Optimizer:
                     p.grad.data[...] = 0
 
     def step(self) -> None:
+        """Update, in place, every parameter that has a gradient, by the rule in the class docstring."""
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
@@ -63,6 +68,7 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
+        """Restore state and hyper-parameters saved by :meth:`state_dict` (the groups must match in size)."""
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups) or any(
                 len(g["params"]) != len(own["params"]) for g, own in zip(groups, self.param_groups)):
