@@ -1,49 +1,20 @@
-"""dlcourse.graphs: graph matrices on the lecture's 5-node example, sparse propagation against
-PyTorch, the sparse GCN layer against dlcourse.nn.GCNConv, and the Dirichlet energy."""
+"""dlcourse.nn.graph_conv: the normalised adjacency (dense and sparse), sparse propagation and its
+autograd op against PyTorch, the GCN layer and the sparse GCN layer against each other.
+(Edge lists, degrees and Laplacians are tested in tests/data/test_graphs.py.)"""
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import networkx as nx
 import numpy as np
 import pytest
 import torch
 
 import dlcourse
 from dlcourse import Tensor, nn
-from dlcourse.graphs import (SparseGCNConv, adjacency_from_edges, degree_matrix, dirichlet_energy, draw_graph,
-                             laplacian, propagate, sparse_normalized_adjacency)
+from dlcourse.autograd.ops import Propagate
+from dlcourse.nn.graph_conv import (GCNConv, SparseGCNConv, normalized_adjacency, propagate,
+                                    sparse_normalized_adjacency)
 
 # The lecture's unweighted 5-node graph (nodes 1..5 there, 0..4 here)
 EDGES = np.array([[0, 0, 1, 1, 2, 3], [1, 2, 2, 3, 4, 4]])
 A = np.array([[0, 1, 1, 0, 0], [1, 0, 1, 1, 0], [1, 1, 0, 0, 1], [0, 1, 0, 0, 1], [0, 0, 1, 1, 0]], dtype=float)
-
-
-def test_edge_list_gives_the_lectures_adjacency_and_degrees():
-    assert np.array_equal(adjacency_from_edges(EDGES, 5), A)
-    assert np.array_equal(np.diag(degree_matrix(A)), [2, 3, 3, 2, 2])
-
-
-def test_edge_list_directed_duplicates_and_isolated_nodes():
-    a = adjacency_from_edges(np.array([[0, 0, 1], [1, 1, 2]]), 4, symmetric=False)
-    assert a[0, 1] == 1 and a[1, 0] == 0 and a[1, 2] == 1 and not a[3].any()
-
-
-@pytest.mark.parametrize("edges, message", [(np.array([[0, 5], [1, 2]]), "node 5"), (np.zeros((3, 2), int), "(2, E)"),
-                                            (np.array([[0.0], [1.0]]), "integer")])
-def test_edge_list_errors_say_what_is_wrong(edges, message):
-    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        adjacency_from_edges(edges, 3)
-
-
-def test_laplacian_is_d_minus_a_and_the_normalised_one_matches_networkx():
-    L = laplacian(A)
-    assert np.array_equal(L, np.diag([2, 3, 3, 2, 2]) - A)
-    assert np.allclose(L.sum(axis=1), 0) and np.linalg.eigvalsh(L).min() > -1e-12
-    with_isolated = np.pad(A, ((0, 1), (0, 1)))
-    expected = nx.normalized_laplacian_matrix(nx.from_numpy_array(with_isolated)).toarray()
-    assert np.allclose(laplacian(with_isolated, normalized=True), expected)
 
 
 def test_sparse_normalized_adjacency_equals_the_dense_one_of_dlcourse_nn():
@@ -94,25 +65,27 @@ def test_sparse_gcn_layer_computes_what_gcnconv_computes():
     assert np.allclose(again.data, outputs[1], atol=1e-5)
 
 
-def test_dirichlet_energy_is_the_edge_sum_and_vanishes_at_the_fixed_point():
-    rng = np.random.default_rng(2)
-    h = rng.normal(size=(5, 2))
-    tilde = A + np.eye(5)
-    d = tilde.sum(1)
-    edge_sum = 0.5 * sum(tilde[i, j] * np.sum((h[i] / np.sqrt(d[i]) - h[j] / np.sqrt(d[j])) ** 2)
-                         for i in range(5) for j in range(5))
-    assert np.isclose(dirichlet_energy(h, A), edge_sum)
-    assert np.isclose(dirichlet_energy(Tensor(h), A), edge_sum)
-    assert abs(dirichlet_energy(np.sqrt(d), A)) < 1e-12
-    a_hat = nn.normalized_adjacency(A)
-    assert dirichlet_energy(a_hat @ h, A) < dirichlet_energy(h, A)
+def test_dlcourse_nn_exports_the_graph_layers_of_graph_conv():
+    assert nn.GCNConv is GCNConv and nn.SparseGCNConv is SparseGCNConv and nn.propagate is propagate
+    assert nn.normalized_adjacency is normalized_adjacency
+    assert nn.sparse_normalized_adjacency is sparse_normalized_adjacency
 
 
-def test_draw_graph_keeps_its_layout_and_labels_its_axes():
-    ax, positions = draw_graph(A, values=np.arange(5.0), title="five nodes", colorbar_label="value")
-    assert positions.shape == (5, 2) and ax.get_title() == "five nodes" and ax.get_xlabel()
-    ax2, again = draw_graph(A, positions=positions)
-    assert np.array_equal(again, positions)
-    ax3, _ = draw_graph(A, values=np.full(5, 0.5), positions=positions, vmin=0, vmax=1)
-    assert ax3.collections[-1].get_clim() == (0, 1)
-    matplotlib.pyplot.close("all")
+def test_gcnconv_takes_an_edge_index_listed_both_ways():
+    rng = np.random.default_rng(4)
+    x = Tensor(rng.normal(size=(5, 3)).astype(np.float32))
+    dlcourse.manual_seed(0)
+    layer = GCNConv(3, 2)
+    from_matrix = layer(x, A).data
+    from_edges = layer(x, np.hstack([EDGES, EDGES[::-1]])).data     # PyG's convention: (i, j) and (j, i)
+    assert np.allclose(from_matrix, from_edges, atol=1e-6)
+
+
+def test_the_propagate_op_returns_only_the_features_gradient():
+    rng = np.random.default_rng(5)
+    operator = rng.random((4, 3))                                   # a dense, non-square operator
+    h = Tensor(rng.normal(size=(3, 2)), requires_grad=True)
+    out = Propagate.apply(h, operator=operator)
+    upstream = rng.normal(size=(4, 2))
+    (out * Tensor(upstream)).sum().backward()
+    assert np.allclose(out.data, operator @ h.data) and np.allclose(h.grad.data, operator.T @ upstream)
