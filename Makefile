@@ -69,11 +69,11 @@ $(MATHJAX_DIR)/.version-$(MATHJAX_VERSION):
 	touch $@
 
 # One BLAS/OpenMP thread per kernel, as in `make test`: the lessons first run one kernel per core
-# (dlcourse.autograder.book, into the build's cache), then Jupyter Book renders from that cache.
+# (`dlcourse book`, into the build's cache), then Jupyter Book renders from that cache.
 ONE_THREAD := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 book: $(STAMP) mathjax
-	$(ONE_THREAD) $(BIN)/python -m dlcourse.autograder.book
+	$(ONE_THREAD) $(BIN)/dlcourse book
 	$(ONE_THREAD) $(BIN)/jupyter-book build . --warningiserror --keep-going
 
 # The instructors' source has solutions/; the student edition (written by `make publish`) has not,
@@ -90,15 +90,15 @@ test-fast: $(STAMP)
 # The student edition (what students, Binder, Colab and the JupyterHub get): see README.md, "Two editions".
 publish: $(STAMP)
 	@test -n "$(DEST)" || { echo "usage: make publish DEST=folder [PUBLISH_ARGS='--jupyterhub-url https://hub...']"; exit 2; }
-	$(BIN)/python -m dlcourse.autograder.publish $(DEST) $(PUBLISH_ARGS)
+	$(BIN)/dlcourse publish $(DEST) $(PUBLISH_ARGS)
 
 # `make exercises CHAPTERS="06-regularization"` regenerates some chapters only.
 exercises: $(STAMP)
-	$(BIN)/python -m dlcourse.autograder.release $(CHAPTERS)
+	$(BIN)/dlcourse release $(CHAPTERS)
 
 # After changing repository.url in _config.yml (a fork): rewrite the install cell of every notebook.
 install-cells: $(STAMP)
-	$(BIN)/python -m dlcourse.autograder.install_cells
+	$(BIN)/dlcourse install-cells
 	$(MAKE) exercises
 else
 test test-fast publish exercises install-cells:

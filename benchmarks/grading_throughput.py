@@ -24,25 +24,29 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-from course import fixture_files, parse_fixture, read, submission_from_release  # noqa: E402
+from dlcourse.autograder.markers import Markers
+from dlcourse.course.chapters import Layout, find_course_root
+from dlcourse.course.notebooks import parse_fixture, read, submission_from_release
+
+ROOT = find_course_root(Path(__file__).parent)
+LAYOUT = Layout(ROOT)
+MARKERS = Markers.for_course(ROOT)
 
 SLUG = "02-neuron"   # --chapter changes it
 
 
 def make_class(count: int) -> dict[str, nbformat.NotebookNode]:
-    release = read(ROOT / "exercises" / SLUG / f"{SLUG}.ipynb")
-    solution = read(ROOT / "solutions" / SLUG / f"{SLUG}.ipynb")
-    fixtures = [parse_fixture(p) for p in fixture_files(SLUG)]
+    release = read(LAYOUT.exercise(SLUG))
+    solution = read(LAYOUT.solution(SLUG))
+    fixtures = [parse_fixture(p) for p in LAYOUT.fixture_files(SLUG)]
     students = {}
     for i in range(count):
         kind = i % 3
         if kind == 0:
-            notebook = submission_from_release(release, solution)
+            notebook = submission_from_release(release, solution, markers=MARKERS)
         elif kind == 1:
             grade_id, _, code = fixtures[i % len(fixtures)]
-            notebook = submission_from_release(release, solution, {grade_id: code})
+            notebook = submission_from_release(release, solution, {grade_id: code}, markers=MARKERS)
         else:
             notebook = release
         students[f"student{i:03d}"] = notebook
@@ -68,7 +72,7 @@ def time_dlcourse(students: dict, work: Path, jobs: int) -> tuple[float, float |
 
 def time_nbgrader(students: dict, work: Path) -> float:
     course = work / "nbgrader-course"
-    config = ROOT / "autograder" / "nbgrader_config.py"
+    config = LAYOUT.nbgrader_config
     course.mkdir()
     (course / "nbgrader_config.py").write_text(
         "c = get_config()\n"
@@ -79,7 +83,7 @@ def time_nbgrader(students: dict, work: Path) -> float:
         "c.CourseDirectory.submitted_directory = 'submitted'\n"
         "c.CourseDirectory.autograded_directory = 'autograded'\n"
         f"c.CourseDirectory.db_url = 'sqlite:///{course / 'gradebook.db'}'\n")
-    shutil.copytree(ROOT / "solutions" / SLUG, course / "source" / SLUG)
+    shutil.copytree(LAYOUT.solutions / SLUG, course / "source" / SLUG)
     nbgrader = [sys.executable, "-m", "nbgrader"]
     subprocess.run([*nbgrader, "generate_assignment", SLUG, "--log-level=ERROR"], cwd=course, check=True)
     for name, notebook in students.items():

@@ -1,43 +1,40 @@
-"""Shared knowledge of the course layout for the tests: chapters, notebooks, nbgrader metadata."""
+"""Shared knowledge of the course for the tests: chapters, notebooks, nbgrader metadata.
+
+The chapter list, the repository's layout, reading notebooks and building submissions come from the
+package (dlcourse.course.chapters and dlcourse.course.notebooks), as the course's tools use them;
+what only the tests need (solution snippets, page text, leak markers) is here."""
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
-import nbformat
-
 from dlcourse.autograder.markers import Markers
+from dlcourse.course.chapters import Layout, find_course_root
+from dlcourse.course.notebooks import cells_by_grade_id as cells_by_grade_id
+from dlcourse.course.notebooks import nbgrader_meta as nbgrader_meta
+from dlcourse.course.notebooks import parse_fixture as parse_fixture
+from dlcourse.course.notebooks import read as read
+from dlcourse.course.notebooks import submission_from_release as _submission_from_release
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ROOT / "tests" / "fixtures"
+ROOT = find_course_root(Path(__file__).parent)
+#: Where the course's files live (dlcourse.course.chapters: the tools read the same).
+LAYOUT = Layout(ROOT)
+FIXTURES = LAYOUT.fixtures
 
 #: nbgrader's markers, read from the course's nbgrader configuration (the grader reads the same).
 MARKERS = Markers.for_course(ROOT)
 LEAK_MARKERS = (MARKERS.begin_solution, MARKERS.end_solution, MARKERS.begin_hidden, MARKERS.end_hidden,
                 MARKERS.begin_mark_scheme, MARKERS.end_mark_scheme)
 
-
-def chapters_with_exercises() -> list[str]:
-    """Slugs of chapters that have a solution notebook solutions/SLUG/SLUG.ipynb."""
-    return sorted(p.parent.name for p in ROOT.glob("solutions/*/*.ipynb") if p.stem == p.parent.name)
-
-
-def read(path: Path) -> nbformat.NotebookNode:
-    return nbformat.read(path, as_version=4)
-
-
-def nbgrader_meta(cell) -> dict:
-    return cell.metadata.get("nbgrader", {})
-
-
-def cells_by_grade_id(notebook) -> dict:
-    return {nbgrader_meta(c)["grade_id"]: c for c in notebook.cells if "grade_id" in nbgrader_meta(c)}
-
-
-def strip_solution_markers(source: str) -> str:
-    """The code or text between solution markers, as a student would type it (markers removed)."""
-    return MARKERS.solution_text(source)
+#: Slugs of the chapters that have a solution notebook solutions/SLUG/SLUG.ipynb: the package's list.
+chapters_with_exercises = LAYOUT.chapter_slugs
+#: The wrong-answer fixtures tests/fixtures/SLUG/*.py of a chapter.
+fixture_files = LAYOUT.fixture_files
+#: A student's submission: the release with every answer cell filled in from the solution (markers
+#: removed), except the cells in ``replace`` (grade_id -> source); the course's markers.
+submission_from_release = functools.partial(_submission_from_release, markers=MARKERS)
 
 
 def solution_bodies(solution_notebook) -> list[str]:
@@ -50,40 +47,12 @@ def solution_bodies(solution_notebook) -> list[str]:
     return bodies
 
 
-def fixture_files(slug: str) -> list[Path]:
-    return sorted((FIXTURES / slug).glob("*.py"))
-
-
 def compared_fixture(slug: str) -> Path | None:
     """The fixture of ``slug`` that nbgrader grades too (to compare its scores cell by cell with
     `dlcourse grade`): the one whose header has ``# compare-with-nbgrader``, else the first."""
     fixtures = fixture_files(slug)
     marked = [p for p in fixtures if re.search(r"^# compare-with-nbgrader", p.read_text(), flags=re.M)]
     return (marked or fixtures or [None])[0]
-
-
-def parse_fixture(path: Path) -> tuple[str, list[str], str]:
-    """A wrong-answer fixture: ``# replaces: GRADE_ID`` and ``# loses: TEST_ID[, TEST_ID]`` header lines,
-    then the code the student wrote in that answer cell."""
-    text = path.read_text()
-    replaces = re.search(r"^# replaces: *(\S+)", text, flags=re.M)
-    loses = re.search(r"^# loses: *(.+)$", text, flags=re.M)
-    if not replaces or not loses:
-        raise ValueError(f"{path}: a fixture needs '# replaces: GRADE_ID' and '# loses: TEST_ID' lines")
-    return replaces.group(1), [t.strip() for t in loses.group(1).split(",")], text
-
-
-def submission_from_release(release, solution, replace: dict[str, str] | None = None):
-    """A student's submission: the release notebook with every answer cell filled in from the
-    solution (markers removed), except the cells in ``replace`` (grade_id -> source)."""
-    submission = nbformat.from_dict(release)
-    solved = cells_by_grade_id(solution)
-    for cell in submission.cells:
-        meta = nbgrader_meta(cell)
-        if meta.get("solution"):
-            grade_id = meta["grade_id"]
-            cell.source = (replace or {}).get(grade_id, strip_solution_markers(solved[grade_id].source))
-    return submission
 
 
 def solution_snippets(solution_notebook) -> list[str]:

@@ -9,7 +9,7 @@ import shutil
 import nbformat
 
 from course import ROOT
-from dlcourse.autograder.install_cells import install_cell_source, repository, stale, sync
+from dlcourse.course.install_cells import install_cell_source, repository, stale, sync
 
 
 def test_every_notebook_installs_dlcourse_from_the_configured_repository():

@@ -1,4 +1,5 @@
-"""The mutation pass of benchmarks/mutation.py: its mutants and its differential check, on small cells.
+"""The mutation pass (``dlcourse mutate``, dlcourse.course.mutation): its mutants and its differential check,
+on small cells, and its command line.
 
 These tests grade nothing (the pass itself runs the instructor's grader and takes minutes); they
 prove that the mutants are the realistic mistakes the pass claims to make and that the check which
@@ -7,15 +8,12 @@ sets equivalent mutants aside tells a harmless edit from a harmful one.
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 import pytest
 
-from course import ROOT
-
-sys.path.insert(0, str(ROOT / "benchmarks"))
-import mutation
+from dlcourse.course.mutation.differential import NEGLIGIBLE, Call, differential
+from dlcourse.course.mutation.grading import grade_one_directly
+from dlcourse.course.mutation.mutants import mutants_of_cell
 
 CELL = '''def centre(x, axis=0, scale=1.0):
     """x minus its mean along axis, times scale."""
@@ -29,7 +27,7 @@ CELL = '''def centre(x, axis=0, scale=1.0):
 
 @pytest.fixture(scope="module")
 def mutants():
-    return mutation.mutants_of_cell("centre", CELL)
+    return mutants_of_cell("centre", CELL)
 
 
 def descriptions(mutants, kind):
@@ -78,12 +76,12 @@ def namespace(source):
 
 def calls():
     x = np.arange(12.0).reshape(3, 4)
-    return [mutation.Call("centre", None, None, (x,), {}), mutation.Call("centre", None, None, (x, 1, 2.0), {})]
+    return [Call("centre", None, None, (x,), {}), Call("centre", None, None, (x, 1, 2.0), {})]
 
 
 def test_a_harmless_rewrite_is_equivalent():
     harmless = CELL.replace("return scale * values", "return values * scale")
-    assert mutation.differential(namespace(CELL), namespace(harmless), calls(), seed=0) is None
+    assert differential(namespace(CELL), namespace(harmless), calls(), seed=0) is None
 
 
 @pytest.mark.parametrize("wrong, why", [
@@ -92,21 +90,21 @@ def test_a_harmless_rewrite_is_equivalent():
 ])
 def test_an_ignored_parameter_is_a_difference(wrong, why):
     mutant = CELL.replace(wrong, why)
-    assert mutation.differential(namespace(CELL), namespace(mutant), calls(), seed=0) is not None
+    assert differential(namespace(CELL), namespace(mutant), calls(), seed=0) is not None
 
 
 def test_editing_the_callers_array_is_a_difference():
     mutant = CELL.replace("values = np.array(x, dtype=float)", "values = x").replace(
         "values = values - values.mean(", "values -= values.mean(")
-    difference = mutation.differential(namespace(CELL), namespace(mutant), calls(), seed=0)
+    difference = differential(namespace(CELL), namespace(mutant), calls(), seed=0)
     assert difference is not None and "inputs" in difference
 
 
 def test_a_tiny_numerical_difference_is_negligible_not_equivalent():
     mutant = CELL.replace("return scale * values", "return scale * values * (1 + 1e-8)")
-    assert mutation.differential(namespace(CELL), namespace(mutant), calls(), seed=0) is not None
-    assert mutation.differential(namespace(CELL), namespace(mutant), calls(), seed=0,
-                                 rtol=mutation.NEGLIGIBLE[0], atol=mutation.NEGLIGIBLE[1]) is None
+    assert differential(namespace(CELL), namespace(mutant), calls(), seed=0) is not None
+    assert differential(namespace(CELL), namespace(mutant), calls(), seed=0,
+                        rtol=NEGLIGIBLE[0], atol=NEGLIGIBLE[1]) is None
 
 
 def test_methods_are_replayed_from_the_recorded_state():
@@ -117,13 +115,13 @@ def test_methods_are_replayed_from_the_recorded_state():
         return self.factor * self.cached
         ### END SOLUTION
 '''
-    call = mutation.Call("Scale", "forward", {"factor": 3.0}, (np.ones((2, 2)),), {})
+    call = Call("Scale", "forward", {"factor": 3.0}, (np.ones((2, 2)),), {})
     uncached = layer.replace("self.cached = np.asarray(x, dtype=float)", "self.kept = np.asarray(x, dtype=float)") \
                     .replace("self.factor * self.cached", "self.factor * self.kept")
-    difference = mutation.differential(namespace(layer), namespace(uncached), [call], seed=0)
+    difference = differential(namespace(layer), namespace(uncached), [call], seed=0)
     assert difference is not None and "state" in difference
     same_thing = layer.replace("return self.factor * self.cached", "return self.cached * self.factor")
-    assert mutation.differential(namespace(layer), namespace(same_thing), [call], seed=0) is None
+    assert differential(namespace(layer), namespace(same_thing), [call], seed=0) is None
 
 
 def _notebook(answer: str) -> object:
@@ -146,6 +144,6 @@ def _notebook(answer: str) -> object:
     ("def double(x):\n    return 2", 0.0)])                  # fails the gate: the cell raises
 def test_the_direct_grader_counts_a_partial_score_as_lost_points(answer, score):
     notebook = _notebook("def double(x):\n    return 2 * x")
-    result = mutation._direct_one((notebook, "double", answer, 30.0))
+    result = grade_one_directly((notebook, "double", answer, 30.0))
     assert (result["score"], result["max_score"]) == (score, 3.0)
     assert result["lost"] == ([] if score == 3.0 else ["test-double"])

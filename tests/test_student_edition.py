@@ -26,8 +26,8 @@ import yaml
 
 from course import LEAK_MARKERS, MARKERS, ROOT, chapters_with_exercises, page_text, read, solution_snippets
 from dlcourse.autograder import cli
-from dlcourse.autograder.install_cells import install_cell_source
-from dlcourse.autograder.publish import PublishError, binder_requirements, leaks, publish
+from dlcourse.course.install_cells import install_cell_source
+from dlcourse.course.publish import PublishError, binder_requirements, leaks, publish
 from website import built_edition, built_site, pages
 
 pytestmark = pytest.mark.slow  # `make test-fast` leaves it out
@@ -265,7 +265,7 @@ def test_the_pages_workflow_is_a_valid_github_actions_workflow_that_publishes_ma
 
 def test_the_editions_makefile_builds_the_book_and_refuses_the_instructors_targets(edition):
     dry = subprocess.run(["make", "-n", "book"], cwd=edition, capture_output=True, text=True)
-    assert dry.returncode == 0 and "dlcourse.autograder.book" in dry.stdout and "jupyter-book build" in dry.stdout
+    assert dry.returncode == 0 and "dlcourse book" in dry.stdout and "jupyter-book build" in dry.stdout
     for target in ("test", "exercises", "publish"):
         refused = subprocess.run(["make", target], cwd=edition, capture_output=True, text=True)
         assert refused.returncode == 2 and "student edition" in refused.stdout, (target, refused.stdout)

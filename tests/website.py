@@ -23,8 +23,8 @@ import yaml
 
 import notebook_times
 from course import ROOT
-from dlcourse.autograder.book import ExecutionFailed, execute
-from dlcourse.autograder.book import lesson_notebooks as book_lessons
+from dlcourse.course.book import ExecutionFailed, execute
+from dlcourse.course.book import lesson_notebooks as book_lessons
 
 CHAPTER_SLUGS = [
     "01-introduction", "02-neuron", "03-backprop", "04-mlp", "05-outputs-activations",
@@ -55,7 +55,7 @@ def built_edition(out: Path) -> Path:
     """The student edition as `make publish` writes it (published once per session, into ``out``
     the first time): what the website is built from."""
     if "edition" not in _built:
-        from dlcourse.autograder.publish import publish
+        from dlcourse.course.publish import publish
 
         publish(out / "student-edition", ROOT)
         _built["edition"] = out / "student-edition"

@@ -1,4 +1,4 @@
-"""The instructor's commands: ``dlcourse grade``, ``dlcourse marks`` and ``dlcourse publish``.
+"""The instructor's commands: ``dlcourse grade``, ``dlcourse marks``, and the course's tools.
 
 ``dlcourse grade ASSIGNMENT SUBMISSIONS --out DIR`` grades every student's notebook of a chapter's
 exercise with the hidden tests of the course's solution notebook, in parallel, each in its own
@@ -21,7 +21,12 @@ in grades.csv.
 DIR/grades.csv (columns written and total) and rewrites the LMS's import file with the totals. See
 autograder/README.md for the whole workflow.
 
-``dlcourse publish DEST`` writes the student edition (dlcourse.autograder.publish; also ``make publish``).
+The course's own tools (:mod:`dlcourse.course`) are subcommands too: ``dlcourse publish DEST``
+writes the student edition (``make publish``), ``dlcourse release [SLUG ...]`` the exercises
+(``make exercises``), ``dlcourse install-cells`` every notebook's install cell (``make
+install-cells``), ``dlcourse book`` executes the lessons for the website (``make book``) and
+``dlcourse mutate [--all] [SLUG ...]`` measures how many mutants of the solutions the hidden tests
+catch.
 """
 
 from __future__ import annotations
@@ -40,7 +45,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from dlcourse.autograder import publish as publishing
 from dlcourse.autograder.assemble import (Assignment, Step, build_program, load_assignment, solution_program,
                                           written_answers)
 from dlcourse.autograder.datasets import DataUnavailable, StagedData, stage
@@ -56,6 +60,11 @@ from dlcourse.autograder.scoring import cell_checks, cell_score
 from dlcourse.autograder.sandbox import MAX_JOBS, Limits, bwrap_path, protections
 from dlcourse.autograder.status import PartState, Status
 from dlcourse.autograder.written import MarksError, read_marks, write_sheets
+from dlcourse.course import book, install_cells
+from dlcourse.course import publish as publishing
+from dlcourse.course import release as releasing
+from dlcourse.course.chapters import find_course_root
+from dlcourse.course.mutation import command as mutating
 
 
 @dataclass
@@ -268,8 +277,6 @@ def _finish(grades: list[Grade], subs: list[Submission], lateness: dict[str, Lat
 
 def grade(args: argparse.Namespace) -> int:
     """Run the ``grade`` command; return the exit status."""
-    from dlcourse.autograder.release import find_course_root
-
     course = Path(args.course).resolve() if args.course else find_course_root()
     if args.lms and args.lms.lower() in LAYOUTS:
         args.lms = args.lms.lower()
@@ -433,8 +440,6 @@ def _read_rows(path: Path) -> list[dict]:
 def marks(args: argparse.Namespace) -> int:
     """Run the ``marks`` command: merge a filled written-answer sheet into grades.csv, and write the
     LMS's import file again with the totals."""
-    from dlcourse.autograder.release import find_course_root
-
     course = Path(args.course).resolve() if args.course else find_course_root()
     try:
         assignment = load_assignment(course, args.assignment)
@@ -554,7 +559,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("publish", help="write the student edition (no solutions, hidden tests or fixtures)",
                             description=publishing.__doc__.split("\n\n")[1])
     publishing.add_arguments(p)
+    for name, tool, summary in COURSE_TOOLS:
+        tool.add_arguments(commands.add_parser(name, help=summary, description=tool.__doc__.split("\n\n")[0]))
     return parser
+
+
+#: The course's other tools: (subcommand, its module, with add_arguments(parser) and run(args), its help).
+COURSE_TOOLS = (
+    ("release", releasing, "regenerate exercises/ from solutions/ with nbgrader (make exercises)"),
+    ("install-cells", install_cells, "rewrite every notebook's install cell from _config.yml (make install-cells)"),
+    ("book", book, "execute the lessons for the website before jupyter-book build (make book)"),
+    ("mutate", mutating, "how many mutants of the solutions do the hidden tests catch?"),
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -564,6 +580,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "publish":
         return publishing.run(args)
+    tools = {name: tool for name, tool, _ in COURSE_TOOLS}
+    if args.command in tools:
+        return tools[args.command].run(args)
     return grade(args) if args.command == "grade" else marks(args)
 
 

@@ -7,7 +7,7 @@ then finds every notebook in the cache and only renders. Each kernel gets one BL
 (the variables are set in its environment), so kernels side by side do not oversubscribe the cores:
 on a busy machine, several threads per kernel made the slowest training cells several times slower.
 
-Usage: ``python -m dlcourse.autograder.book [--cache DIR] [--jobs N]`` from the course folder.
+Usage: ``dlcourse book [--cache DIR] [--jobs N]`` from the course folder (``make book`` runs it).
 """
 
 from __future__ import annotations
@@ -93,13 +93,16 @@ def execute(root: Path, cache_path: Path, jobs: int | None = None,
     return executed
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``dlcourse book``."""
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="the course folder (default: here)")
     parser.add_argument("--cache", type=Path, help="the execution cache (default: ROOT/_build/.jupyter_cache, "
                         "where `jupyter-book build` looks)")
     parser.add_argument("--jobs", type=int, help="kernels at once (default: one per CPU core)")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Execute the lessons missing from the cache; 0, or 1 naming the notebook that failed."""
     root = args.root.resolve()
     start = time.perf_counter()
 
@@ -114,6 +117,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"executed {len(executed)} lesson notebooks in {time.perf_counter() - start:.0f} s "
           "(the others were unchanged and are cached)")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

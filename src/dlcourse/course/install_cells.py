@@ -6,7 +6,7 @@ starts with a cell that pip-installs it from the repository named in ``_config.y
 that cell into every notebook of ``book/``, ``solutions/`` and ``exercises/`` (``make install-cells``;
 then ``make exercises``), and the tests check that no notebook disagrees with ``_config.yml``.
 
-Usage: ``python -m dlcourse.autograder.install_cells [--check]``.
+Usage: ``dlcourse install-cells [--check]`` (``make install-cells`` runs it, then ``make exercises``).
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 
 import nbformat
+
+from dlcourse.course.chapters import find_course_root
 
 MARK = "# On Colab, Binder or a fresh Jupyter: install the course package `dlcourse` when it is missing."
 
@@ -71,12 +73,13 @@ def sync(root: Path) -> list[Path]:
     return changed
 
 
-def main(argv: list[str] | None = None) -> int:
-    from dlcourse.autograder.release import find_course_root
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``dlcourse install-cells``."""
     parser.add_argument("--check", action="store_true", help="only list notebooks that disagree; exit 1 if any")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Rewrite (or with ``--check`` only list) the stale install cells of the course above the current folder."""
     root = find_course_root()
     if args.check:
         problems = stale(root)
@@ -85,6 +88,12 @@ def main(argv: list[str] | None = None) -> int:
     for path in sync(root):
         print(f"updated {path.relative_to(root)}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

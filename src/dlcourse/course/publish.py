@@ -28,6 +28,7 @@ from pathlib import Path
 import nbformat
 
 from dlcourse.autograder.markers import Markers
+from dlcourse.course.chapters import find_course_root
 
 #: What the student edition copies from the source, as it is.
 COPIED = ("book", "exercises", "src/dlcourse", "_config.yml", "_toc.yml", "pyproject.toml", "requirements.in",
@@ -101,7 +102,7 @@ def _configure(dest: Path, repository: str | None, branch: str | None, jupyterhu
     """Point the edition's ``_config.yml`` and every install cell at the student repository."""
     import yaml
 
-    from dlcourse.autograder.install_cells import sync
+    from dlcourse.course.install_cells import sync
 
     config = dest / "_config.yml"
     text = config.read_text()
@@ -206,7 +207,7 @@ def publish(dest: Path, source: Path, repository: str | None = None, branch: str
 
 def _check_install_cells(dest: Path) -> None:
     """Every lesson and exercise of the edition starts with the install cell of its own address."""
-    from dlcourse.autograder.install_cells import stale
+    from dlcourse.course.install_cells import stale
 
     problems = stale(dest)
     if problems:
@@ -225,8 +226,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Publish as ``args`` say; exit status 0, or 2 with the reason on stderr."""
-    from dlcourse.autograder.release import find_course_root
-
     try:
         written = publish(args.dest, find_course_root(), args.repository, args.branch, args.jupyterhub_url)
     except PublishError as error:
