@@ -15,7 +15,7 @@ from course import ROOT
 from nbclient import NotebookClient
 from notebook_times import record
 
-from dlcourse.autograder.book import ONE_THREAD, cell_timeout, lesson_notebooks
+from dlcourse.course.book import ONE_THREAD, cell_timeout, lesson_notebooks
 
 LESSONS = lesson_notebooks(ROOT)
 

@@ -198,6 +198,7 @@ class LatePlan:
     flag_percent: float | None = None
 
     def describe(self) -> str:
+        """The late-work rules in one sentence for the report (empty when there are none)."""
         if self.due is None and self.flag_percent is None:
             return ""
         text = f" Due {self.due.isoformat(timespec='minutes')}; " if self.due else " "
@@ -501,6 +502,7 @@ def _fail(message: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``dlcourse`` command's argument parser: one subcommand per instructor task."""
     parser = argparse.ArgumentParser(prog="dlcourse", description="The course's instructor tools.")
     commands = parser.add_subparsers(dest="command", required=True)
     g = commands.add_parser("grade", help="auto-grade a chapter's submissions",
@@ -574,6 +576,7 @@ COURSE_TOOLS = (
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``dlcourse`` command with ``argv`` (default: the command line); returns the exit status."""
     import os
 
     os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")

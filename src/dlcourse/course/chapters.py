@@ -51,6 +51,7 @@ class Layout:
 
     @property
     def nbgrader_config(self) -> Path:
+        """nbgrader's configuration of the course (source, release and exchange folders, markers)."""
         return self.autograder / "nbgrader_config.py"
 
     @property

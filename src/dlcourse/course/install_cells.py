@@ -34,6 +34,7 @@ def repository(root: Path) -> tuple[str, str]:
 
 
 def install_cell_source(root: Path) -> str:
+    """The first cell of every notebook: install ``dlcourse`` from the course's repository where it is missing."""
     url, branch = repository(root)
     return (f"{MARK}\n"
             "# Where it is already installed (the course's own environment) this cell does nothing.\n"
@@ -91,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``dlcourse install-cells``: rewrite (or, with ``--check``, check) every notebook's install cell."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_arguments(parser)
     return run(parser.parse_args(argv))

@@ -12,6 +12,7 @@ from dlcourse.autograder.markers import Markers
 
 
 def read(path: Path) -> nbformat.NotebookNode:
+    """A notebook as nbformat version 4."""
     return nbformat.read(path, as_version=4)
 
 
@@ -21,6 +22,7 @@ def nbgrader_meta(cell) -> dict:
 
 
 def cells_by_grade_id(notebook) -> dict:
+    """A notebook's nbgrader cells by their ``grade_id``."""
     return {nbgrader_meta(c)["grade_id"]: c for c in notebook.cells if "grade_id" in nbgrader_meta(c)}
 
 

@@ -26,6 +26,7 @@ from dlcourse.course.notebooks import nbgrader_meta, read, submission_from_relea
 
 @dataclass
 class Outcome:
+    """What became of one mutant: its verdict, how it differed, and the points it lost."""
     mutant: Mutant
     verdict: str     # equivalent, negligible (differs by < rtol 1e-6), killed, survived, broken (not graded)
     difference: str | None = None
@@ -126,6 +127,7 @@ def run_chapter(layout: Layout, slug: str, per_cell: int | None, seed: int, jobs
 
 
 def print_summary(summary: dict) -> None:
+    """Print a chapter's mutation summary line: mutants, verdicts, kill rate and time."""
     rate = f"{100 * summary['kill_rate']:.1f} %" if summary["kill_rate"] is not None else "-"
     print(f"\n{summary['slug']} (graded with {summary['grader']}): {summary['generated']} mutants, "
           f"{summary['equivalent']} equivalent, "
@@ -190,6 +192,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``dlcourse mutate``: run the mutation pass over chapters; returns the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_arguments(parser)
     return run(parser.parse_args(argv))

@@ -20,6 +20,7 @@ from dlcourse.course.notebooks import nbgrader_meta
 
 @dataclass
 class Call:
+    """One recorded call of an answer's function or method, replayed on the solution and on a mutant."""
     owner: str            # function name, or class name for a method
     method: str | None    # None for a plain function, "__init__", "forward", ...
     state: dict | None    # the instance's __dict__ before the call (methods only)
@@ -89,6 +90,7 @@ def _program_cells(solution) -> list[tuple[str | None, str]]:
 
 
 def build_namespace(solution, replace: dict[str, str] | None = None) -> dict:
+    """Run a solution's program cells (with some answer cells replaced) and return their namespace."""
     namespace = {"__name__": "__mutation__"}
     for grade_id, source in _program_cells(solution):
         if source.lstrip().startswith(("%", "!")):
