@@ -94,13 +94,13 @@ def grade_program(student_id: str, steps: list[Step], notes: list[str], run: Gra
     for test in assignment.tests:
         cell = cells.get(test.grade_id)
         if cell is None:
-            parts.append(Part(test.grade_id, 0.0, test.points, PartState.NOT_RUN,
-                              "not run: the grading stopped before it"))
+            parts.append(Part(grade_id=test.grade_id, points=0.0, max_points=test.points, state=PartState.NOT_RUN,
+                              message="not run: the grading stopped before it"))
         else:
             parts.append(score_part(test, cell, secrets, failed_answers.get(test.grade_id, [])))
     reason = "; ".join([safe_message(result.reason, secrets)] * bool(result.reason) + notes)
-    return Grade(student_id, sum(p.points for p in parts), assignment.max_score, result.status, reason,
-                 result.seconds, parts)
+    return Grade(student_id=student_id, score=sum(p.points for p in parts), max_score=assignment.max_score,
+                 status=result.status, reason=reason, seconds=result.seconds, parts=parts)
 
 
 def score_part(test: Step, cell: CellResult, secrets: set[str], failed_answers: Sequence[CellResult] = ()) -> Part:
@@ -116,29 +116,34 @@ def score_part(test: Step, cell: CellResult, secrets: set[str], failed_answers: 
             causes = "; ".join(f"the answer cell '{answer.step.grade_id}' stopped with {readable_message(answer.error)}"
                                for answer in failed_answers)
             message = f"{causes[0].upper()}{causes[1:]}; then the test cell stopped with {cell.error.rstrip(': ')}"
-        return Part(test.grade_id, 0.0, test.points, PartState.FAILED, safe_message(message, secrets), checks)
+        return Part(grade_id=test.grade_id, points=0.0, max_points=test.points, state=PartState.FAILED,
+                    message=safe_message(message, secrets), checks=checks)
     failed = [check for check in checks if not check.passed]
     message = "; ".join(f"{check.name}: {check.message}" for check in failed)
     if points >= test.points:
-        return Part(test.grade_id, points, test.points, PartState.PASSED, message, checks)
+        return Part(grade_id=test.grade_id, points=points, max_points=test.points, state=PartState.PASSED,
+                    message=message, checks=checks)
     if not message:  # no check failed, yet points were lost: stderr, or a result that was not the checks'
         stderr = any(o.get("name") == "stderr" for o in cell.outputs)
         message = ("the test cell wrote to stderr (a warning or an error message), which nbgrader scores 0"
                    if stderr else f"the test cell's result gave {points:g} of {test.points:g} points")
     state = PartState.PARTIAL if points > 0 else PartState.FAILED
-    return Part(test.grade_id, points, test.points, state, message, checks)
+    return Part(grade_id=test.grade_id, points=points, max_points=test.points, state=state, message=message,
+                checks=checks)
 
 
 def grade_one(sub: Submission, run: GradingRun, slot: int) -> Grade:
     """Grade one submission; never raises (an unexpected failure becomes an ``ungradable`` row)."""
     if sub.status != Status.PENDING:
-        return Grade(sub.student_id, 0.0, run.assignment.max_score, sub.status, "; ".join([sub.reason] + sub.notes))
+        return Grade(student_id=sub.student_id, score=0.0, max_score=run.assignment.max_score, status=sub.status,
+                     reason="; ".join([sub.reason] + sub.notes))
     try:
         steps, notes = build_program(run.assignment, sub.notebook)
         return grade_program(sub.student_id, steps, notes + sub.notes, run, slot)
     except Exception as error:  # noqa: BLE001 - one broken submission must not stop the batch
-        return Grade(sub.student_id, 0.0, run.assignment.max_score, Status.UNGRADABLE,
-                     f"the grader failed on this submission: {type(error).__name__}: {str(error)[:200]}")
+        return Grade(student_id=sub.student_id, score=0.0, max_score=run.assignment.max_score,
+                     status=Status.UNGRADABLE,
+                     reason=f"the grader failed on this submission: {type(error).__name__}: {str(error)[:200]}")
 
 
 def canary(run: GradingRun, jobs: int) -> tuple[list[str], float]:
@@ -210,9 +215,9 @@ class LatePlan:
 
 def _late_plan(args: argparse.Namespace) -> LatePlan:
     """The late-work options, checked. Raises ValueError saying what is wrong."""
-    plan = LatePlan(parse_due(args.due) if args.due else None,
-                    parse_policy(args.late_penalty) if args.late_penalty else None,
-                    parse_percent(args.late_flag_penalty) if args.late_flag_penalty else None)
+    plan = LatePlan(due=parse_due(args.due) if args.due else None,
+                    policy=parse_policy(args.late_penalty) if args.late_penalty else None,
+                    flag_percent=parse_percent(args.late_flag_penalty) if args.late_flag_penalty else None)
     if plan.policy and plan.due is None:
         raise ValueError("--late-penalty needs --due (the time it counts from)")
     return plan
@@ -323,8 +328,8 @@ def grade(args: argparse.Namespace) -> int:
                                 "the points in the LMS to match; Moodle skips grades above its maximum)")
         lateness = _lateness(subs, roster, plan, intake, problems, notes)
         data = stage(assignment.datasets, workdir)
-        run = GradingRun(assignment, workdir, limits, sandbox, data, assignment.hidden_lines(),
-                         {} if args.save_outputs else None)
+        run = GradingRun(assignment=assignment, workdir=workdir, limits=limits, sandbox=sandbox, data=data,
+                         secrets=assignment.hidden_lines(), outputs={} if args.save_outputs else None)
         canary_note = "Canary skipped (--skip-canary)."
         if not args.skip_canary:
             print("canary: grading the solution and the blank exercise first", file=sys.stderr)
@@ -427,8 +432,9 @@ def _grade_all(submissions: list[Submission], run: GradingRun, jobs: int) -> lis
             try:
                 grades.append(future.result())
             except Exception as error:  # noqa: BLE001 - N submissions in, N rows out
-                grades.append(Grade(sub.student_id, 0.0, run.assignment.max_score, Status.UNGRADABLE,
-                                    f"the grader failed: {type(error).__name__}: {error}"))
+                grades.append(Grade(student_id=sub.student_id, score=0.0, max_score=run.assignment.max_score,
+                                    status=Status.UNGRADABLE,
+                                    reason=f"the grader failed: {type(error).__name__}: {error}"))
             bar.update()
     return grades
 
