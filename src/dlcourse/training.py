@@ -4,7 +4,8 @@
   batches, such as :class:`dlcourse.data.DataLoader`) with a progress bar, and returns each epoch's
   mean training loss; :func:`evaluate` gives the classification accuracy on a loader. Both take the
   same arguments as ``dlcourse.torch.fit``/``evaluate`` (less the device options), so a lesson moves
-  to PyTorch by changing imports.
+  to PyTorch by changing imports; ``fit``'s optional ``on_batch`` (a function given each batch's
+  loss) is this engine's only extra.
 * :class:`EarlyStopping` watches a validation loss, keeps a copy of the best weights and says when
   to stop.
 * :func:`lr_range_test` is the "learning-rate finder" run before a training; :func:`optimizer_path`
@@ -28,7 +29,7 @@ def _tensor(values) -> Tensor:
     return values if isinstance(values, Tensor) else Tensor(np.asarray(values))
 
 
-def fit(model, loader, optimizer, loss_fn, epochs: int = 1, progress: bool = True) -> list[float]:
+def fit(model, loader, optimizer, loss_fn, epochs: int = 1, progress: bool = True, *, on_batch=None) -> list[float]:
     """Train ``model`` for ``epochs`` passes over ``loader``: forward, ``loss_fn(outputs, targets)``,
     ``zero_grad``, ``backward``, ``step`` for every batch, in training mode.
 
@@ -36,6 +37,8 @@ def fit(model, loader, optimizer, loss_fn, epochs: int = 1, progress: bool = Tru
         loader: any iterable of ``(inputs, targets)`` (arrays or tensors), re-iterated each epoch.
         loss_fn: e.g. ``nn.CrossEntropyLoss()``; it returns the batch's mean loss.
         progress: show a progress bar per epoch (tqdm).
+        on_batch: called after every step with the batch's loss (a float), e.g. ``losses.append`` to
+            record the loss of every batch rather than only each epoch's mean.
     Returns:
         the mean training loss of each epoch, weighted by batch size.
     """
@@ -49,7 +52,10 @@ def fit(model, loader, optimizer, loss_fn, epochs: int = 1, progress: bool = Tru
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            total += float(loss.item()) * len(targets)
+            value = float(loss.item())
+            if on_batch is not None:
+                on_batch(value)
+            total += value * len(targets)
             count += len(targets)
         history.append(total / max(count, 1))
     return history

@@ -1,10 +1,10 @@
-"""Penalties match torch's autograd and SGD's weight_decay; early stopping follows its contract."""
+"""The L1 and L2 penalties of ``dlcourse.nn.utils`` match torch's autograd and SGD's weight_decay."""
 
 import numpy as np
 import pytest
 
 from dlcourse import nn, optim
-from dlcourse.regularization import EarlyStopping, l1_penalty, l2_penalty
+from dlcourse.nn.utils import l1_penalty, l2_penalty
 
 torch = pytest.importorskip("torch")
 
@@ -40,24 +40,3 @@ def test_l2_penalty_gradient_equals_sgd_weight_decay():
 def test_penalties_need_parameters():
     with pytest.raises(ValueError):
         l2_penalty([], 0.1)
-
-
-def test_early_stopping_waits_for_patience_and_keeps_the_best_weights():
-    model = nn.Linear(2, 1)
-    stopper = EarlyStopping(patience=2)
-    losses = [1.0, 0.8, 0.9, 0.7, 0.75, 0.71, 0.6]
-    decisions = []
-    for epoch, loss in enumerate(losses):
-        model.weight.data[...] = epoch
-        decisions.append(stopper.step(loss, model))
-    assert decisions == [False, False, False, False, False, True, False]
-    assert stopper.best_epoch == 6 and stopper.stopped_epoch == 5
-    assert np.all(stopper.best_state["weight"] == 6)
-
-
-def test_early_stopping_min_delta_ignores_tiny_improvements():
-    stopper = EarlyStopping(patience=1, min_delta=0.1)
-    assert [stopper.step(x) for x in (1.0, 0.95)] == [False, True]
-    assert stopper.best_epoch == 0
-    with pytest.raises(ValueError):
-        EarlyStopping(patience=0)
