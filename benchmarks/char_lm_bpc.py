@@ -2,7 +2,7 @@
 
 Run:  python benchmarks/char_lm_bpc.py [--passes 5] [--threads 1] [--json benchmarks/results/char_lm_bpc.json]
 
-Lesson 3 of chapter 9 trains the model of ``dlcourse.sequences.char_language_model`` (an embedding of 32,
+Lesson 3 of chapter 9 trains ``dlcourse.torch.models.CharLSTM`` (an embedding of 32,
 an LSTM of 128 units, a linear read-out) for a fraction of one pass over Tiny Shakespeare, to stay within the
 course's notebook budget. This script runs the lesson's recipe unchanged (32 parallel streams, chunks of 64
 characters, truncated BPTT with the state carried and detached, Adam at 1e-2, gradients clipped to a global
@@ -22,9 +22,12 @@ import time
 
 import torch
 
+import dlcourse
 import dlcourse.torch
-from dlcourse import sequences
 from dlcourse.data import load_tiny_shakespeare
+from dlcourse.data.text import build_vocabulary, encode, truncated_bptt_batches
+from dlcourse.metrics import bits_per_character
+from dlcourse.models import detach_state
 
 
 def train_one_pass(model, optimizer, chunks, device) -> float:
@@ -32,7 +35,7 @@ def train_one_pass(model, optimizer, chunks, device) -> float:
     loss_function, state, total = torch.nn.CrossEntropyLoss(), None, 0.0
     model.train()
     for inputs, targets in chunks:
-        state = sequences.detach_state(state)
+        state = detach_state(state)
         logits, state = model(torch.from_numpy(inputs).to(device), state)
         loss = loss_function(logits.reshape(-1, logits.shape[-1]), torch.from_numpy(targets.reshape(-1)).to(device))
         optimizer.zero_grad()
@@ -54,13 +57,13 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     device = torch.device(args.device) if args.device else dlcourse.torch.best_device()
     text = load_tiny_shakespeare()
-    vocabulary = sequences.build_vocabulary(text)
-    ids = sequences.encode(text, vocabulary)
+    vocabulary = build_vocabulary(text)
+    ids = encode(text, vocabulary)
     train_ids, valid_ids = ids[:1_000_000], ids[1_000_000:1_020_000]
-    chunks = sequences.truncated_bptt_batches(train_ids, batch_size=32, seq_len=64)
+    chunks = truncated_bptt_batches(train_ids, batch_size=32, seq_len=64)
 
-    torch.manual_seed(0)
-    model = sequences.char_language_model(torch, len(vocabulary), embedding_dim=32, hidden_size=128).to(device)
+    dlcourse.manual_seed(0)
+    model = dlcourse.torch.models.CharLSTM(len(vocabulary), embedding_dim=32, hidden_size=128).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
     where = f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads" \
         if device.type == "cpu" else torch.cuda.get_device_name(device) if device.type == "cuda" else device.type
@@ -73,7 +76,7 @@ def main() -> None:
         seconds += time.perf_counter() - start
         cpu_seconds += time.process_time() - cpu_start
         model.eval()
-        valid_bits = sequences.bits_per_character(model, torch, valid_ids, batch_size=16, seq_len=100, device=device)
+        valid_bits = bits_per_character(model, valid_ids, batch_size=16, seq_len=100, device=device)
         rows.append({"pass": number, "train_bits": round(train_bits, 4), "valid_bits": round(valid_bits, 4),
                      "train_seconds": round(seconds, 1), "train_cpu_seconds": round(cpu_seconds, 1)})
         print(f"pass {number}: training {train_bits:.3f}, validation {valid_bits:.3f} bits per character; "
