@@ -1,12 +1,12 @@
-"""dlcourse.gan: the Fréchet distance against a scipy.linalg.sqrtm computation and closed forms,
-mode counting on the ring of Gaussians, and the toy data itself."""
+"""dlcourse.metrics: the Fréchet distance against a scipy.linalg.sqrtm computation and closed forms,
+and mode counting on the ring of Gaussians."""
 
 import numpy as np
 import pytest
 import scipy.linalg
 
-from dlcourse.gan import (ModeCoverage, feature_statistics, frechet_distance, modes_covered, ring_centres,
-                          ring_of_gaussians)
+from dlcourse.data.synthetic import ring_centres
+from dlcourse.metrics import ModeCoverage, feature_statistics, frechet_distance, modes_covered
 
 
 def _random_covariance(rng, dim):
@@ -63,16 +63,6 @@ def test_feature_statistics_are_the_sample_mean_and_unbiased_covariance():
     assert np.allclose(cov, (features - mean).T @ (features - mean) / 49)
     with pytest.raises(ValueError, match="N >= 2"):
         feature_statistics(features[:1])
-
-
-def test_ring_of_gaussians_puts_every_sample_near_one_of_its_modes():
-    centres = ring_centres(8, 2.0)
-    assert np.allclose(np.linalg.norm(centres, axis=1), 2.0) and np.allclose(centres[0], [2.0, 0.0])
-    samples = ring_of_gaussians(4000, rng=0)
-    assert samples.shape == (4000, 2) and samples.dtype == np.float32
-    assert np.array_equal(samples, ring_of_gaussians(4000, rng=0))
-    coverage = modes_covered(samples, centres, radius=0.25, min_count=300)
-    assert coverage == (8, 1.0) and coverage.covered == 8
 
 
 def test_modes_covered_counts_collapse_and_spread():

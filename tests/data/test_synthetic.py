@@ -1,12 +1,13 @@
-"""The 2-D test surfaces of ``dlcourse.data.synthetic``: their minima, their gradients through the
-engine, and the same formula on NumPy grids (for contour plots) and on tensors (for optimisers)."""
+"""dlcourse.data.synthetic: the 2-D test surfaces (their minima, their gradients through the engine,
+the same formula on NumPy grids and on tensors) and the ring of Gaussians of mode collapse."""
 
 import numpy as np
 import pytest
 
 import dlcourse
 from dlcourse import data
-from dlcourse.data.synthetic import SURFACES, ravine, rosenbrock
+from dlcourse.data.synthetic import SURFACES, ravine, ring_centres, ring_of_gaussians, rosenbrock
+from dlcourse.metrics import modes_covered
 
 
 def test_surfaces_are_listed_by_name_and_exported_by_dlcourse_data():
@@ -35,3 +36,13 @@ def test_the_engine_differentiates_each_surface_as_written_by_hand(surface, grad
 
 def test_the_ravine_is_a_hundred_times_more_curved_across_than_along():
     assert ravine(0.0, 1.0) / ravine(1.0, 0.0) == pytest.approx(100.0)
+
+
+def test_ring_of_gaussians_puts_every_sample_near_one_of_its_modes():
+    centres = ring_centres(8, 2.0)
+    assert np.allclose(np.linalg.norm(centres, axis=1), 2.0) and np.allclose(centres[0], [2.0, 0.0])
+    samples = ring_of_gaussians(4000, rng=0)
+    assert samples.shape == (4000, 2) and samples.dtype == np.float32
+    assert np.array_equal(samples, ring_of_gaussians(4000, rng=0))
+    coverage = modes_covered(samples, centres, radius=0.25, min_count=300)
+    assert coverage == (8, 1.0) and coverage.covered == 8
