@@ -72,11 +72,6 @@ def test_xor_labels_are_the_xor_of_the_nearest_corner():
     assert np.array_equal(y, (X[:, 0].round().astype(int) ^ X[:, 1].round().astype(int)))
 
 
-def test_polynomial_regression_samples_the_target_plus_noise():
-    x, y = data.make_polynomial_regression(n_samples=50, noise=0.0)
-    assert np.all(np.diff(x) >= 0) and np.allclose(y, np.sin(2 * np.pi * x))
-
-
 def test_load_digits_and_karate_club():
     X, y = data.load_digits()
     assert X.shape == (1797, 64) and X.max() == 1.0 and set(y) == set(range(10))

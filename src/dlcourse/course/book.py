@@ -118,13 +118,3 @@ def run(args: argparse.Namespace) -> int:
           "(the others were unchanged and are cached)")
     return 0
 
-
-def main(argv: list[str] | None = None) -> int:
-    """``dlcourse book``: execute the lessons missing from the build's cache; returns the exit status."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

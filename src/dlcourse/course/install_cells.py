@@ -12,7 +12,6 @@ Usage: ``dlcourse install-cells [--check]`` (``make install-cells`` runs it, the
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import nbformat
@@ -90,13 +89,3 @@ def run(args: argparse.Namespace) -> int:
         print(f"updated {path.relative_to(root)}")
     return 0
 
-
-def main(argv: list[str] | None = None) -> int:
-    """``dlcourse install-cells``: rewrite (or, with ``--check``, check) every notebook's install cell."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

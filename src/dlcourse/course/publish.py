@@ -235,13 +235,3 @@ def run(args: argparse.Namespace) -> int:
           "mark scheme or fixture. Commit it to the student repository and push.")
     return 0
 
-
-def main(argv: list[str] | None = None) -> int:
-    """``dlcourse publish``: write the student edition into DEST; returns the exit status."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

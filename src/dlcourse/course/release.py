@@ -35,13 +35,3 @@ def run(args: argparse.Namespace) -> int:
     release(layout, args.slugs or layout.chapter_slugs())
     return 0
 
-
-def main(argv: list[str] | None = None) -> int:
-    """``dlcourse release``: regenerate the exercises of some chapters (default: all); returns the exit status."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -16,13 +16,13 @@ from .datasets import (
 )
 from .files import DataError, fetch
 from .synthetic import (
-    SURFACES, adding_task, make_moons, make_polynomial_regression, make_spirals, make_xor, ravine, ring_centres,
+    SURFACES, adding_task, make_moons, make_spirals, make_xor, ravine, ring_centres,
     ring_of_gaussians, rosenbrock,
 )
 
 __all__ = [
     "SURFACES", "DataError", "DataLoader", "Dataset", "GraphData", "TensorDataset", "adding_task", "fetch", "graphs",
     "karate_club", "load_cora", "load_digits", "load_fashion_mnist", "load_mnist", "load_tiny_shakespeare",
-    "make_moons", "make_polynomial_regression", "make_spirals", "make_xor", "ravine", "ring_centres",
+    "make_moons", "make_spirals", "make_xor", "ravine", "ring_centres",
     "ring_of_gaussians", "rosenbrock", "text", "transforms",
 ]

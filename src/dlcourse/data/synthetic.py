@@ -1,6 +1,6 @@
 """Small seeded synthetic data sets (each call with the same seed is identical).
 
-Classification and regression toys (XOR, moons, spirals, a noisy polynomial), the adding task of
+Classification toys (XOR, moons, spirals), the adding task of
 the sequence chapter (long memory), the ring of Gaussians of the GAN chapter (mode collapse), and
 the 2-D loss surfaces of the optimisation chapter (Rosenbrock's valley, the lecture's ravine).
 """
@@ -38,17 +38,6 @@ def make_spirals(n_samples=300, n_classes=3, noise=0.2, seed=0):
     X = radius[:, None] * np.stack([np.sin(angle), np.cos(angle)], 1)
     return X.astype(np.float32), y.astype(np.int64)
 
-
-def make_polynomial_regression(n_samples=10, noise=0.3, seed=0, function=None):
-    """Noisy samples of a smooth target for fitting polynomials of growing degree (capacity, over- and
-    underfitting): x ~ U(0, 1), y = f(x) + N(0, noise^2), with f(x) = sin(2 pi x) by default.
-
-    Returns (x float64 (n,), y float64 (n,)), sorted by x.
-    """
-    rng = np.random.default_rng(seed)
-    f = function or (lambda t: np.sin(2 * np.pi * t))
-    x = np.sort(rng.uniform(0, 1, n_samples))
-    return x, f(x) + noise * rng.standard_normal(n_samples)
 
 
 def adding_task(num_sequences: int, length: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

@@ -190,13 +190,3 @@ def run(args: argparse.Namespace) -> int:
         print(f"\nJSON in {shown}/; chapters below 90 %: {', '.join(below) or 'none'}")
     return 0
 
-
-def main(argv: list[str] | None = None) -> int:
-    """``dlcourse mutate``: run the mutation pass over chapters; returns the exit status."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    sys.exit(main())
