@@ -461,6 +461,49 @@ class Tensor:
         """Broadcast to ``shape``: a new array, not a view as in torch, and every size given (no -1)."""
         return self + Tensor(np.zeros(shape, dtype=self.dtype))
 
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        """Let torch read a dlcourse tensor as a value: ``torch_model.load_state_dict(dl_model.state_dict())``.
+
+        Defining this makes a dlcourse tensor "tensor-like" to torch (``torch.overrides.is_tensor_like``),
+        which torch's ``load_state_dict`` requires of each value; it then reads ``.shape`` and calls
+        ``param.copy_(value)``, which comes here. Each dlcourse tensor among the arguments (also inside
+        lists, tuples and dicts) becomes a torch tensor sharing its NumPy array (``torch.from_numpy``;
+        a copy where the array is read-only or has negative strides) and ``func`` runs on them: torch
+        functions such as ``torch.add(t, x)`` or ``torch.stack([t, x])`` give torch tensors, and
+        ``copy_`` casts to the parameter's dtype. (``load_state_dict(..., assign=True)`` is refused by
+        torch itself: it keeps the given objects, so it needs torch tensors.)
+
+        Nothing else changes: the methods of a torch tensor other than ``copy_`` decline (Python's
+        operators arrive as those methods), so ``torch_tensor * x`` still falls to dlcourse's reflected
+        operator and gives a dlcourse tensor, as before. And dlcourse's graph never continues into
+        torch's: a dlcourse tensor that requires grad raises a ``TypeError`` while torch records
+        gradients (under ``torch.no_grad()``, as in ``load_state_dict``, its values are read).
+        """
+        import torch
+
+        qualname = getattr(func, "__qualname__", "")
+        if func is not torch.Tensor.copy_ and qualname.split(".")[0] in ("Tensor", "TensorBase"):
+            return NotImplemented
+
+        def to_torch(value):
+            if isinstance(value, Tensor):
+                if value.requires_grad and torch.is_grad_enabled():
+                    raise TypeError(f"{torch.overrides.resolve_name(func) or func}() got a dlcourse tensor that "
+                                    f"requires grad: dlcourse's graph does not continue into torch's; pass "
+                                    f".detach() (or call it under torch.no_grad())")
+                array = np.asarray(value.data)
+                if not array.flags.writeable or any(stride < 0 for stride in array.strides):
+                    array = array.copy()
+                return torch.from_numpy(array)
+            if isinstance(value, list | tuple):
+                return type(value)(to_torch(v) for v in value)
+            if isinstance(value, dict):
+                return {k: to_torch(v) for k, v in value.items()}
+            return value
+
+        return func(*to_torch(tuple(args)), **to_torch(dict(kwargs or {})))
+
 
 Function.tensor_class = Tensor  # what Function.apply wraps its results in
 

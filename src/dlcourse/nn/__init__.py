@@ -15,7 +15,7 @@ from .layers import (
     MaxPool2d, Maxout, PReLU, ReLU, Sigmoid, Softmax, Softplus, Tanh, Upsample,
 )
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, GaussianNLLLoss, L1Loss, MSELoss, NLLLoss
-from .module import Module, ModuleList, Parameter, Sequential
+from .module import Module, ModuleDict, ModuleList, Parameter, ParameterDict, ParameterList, Sequential
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .transformer import TransformerEncoderLayer
@@ -24,7 +24,8 @@ __all__ = [
     "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d",
     "CrossEntropyLoss", "Dropout", "ELU", "Embedding", "Flatten", "GCNConv", "GRU", "GRUCell", "GaussianNLLLoss",
     "Identity", "L1Loss", "LSTM", "LSTMCell", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss",
-    "MaxPool2d", "Maxout", "Module", "ModuleList", "MultiheadAttention", "NLLLoss", "PReLU", "Parameter", "RNN",
+    "MaxPool2d", "Maxout", "Module", "ModuleDict", "ModuleList", "MultiheadAttention", "NLLLoss", "PReLU", "Parameter",
+    "ParameterDict", "ParameterList", "RNN",
     "RNNCell", "ReLU", "Sequential", "Sigmoid", "Softmax", "Softplus", "SparseGCNConv", "Tanh",
     "TransformerEncoderLayer", "Upsample", "functional", "init", "normalized_adjacency", "propagate",
     "sparse_normalized_adjacency", "utils",

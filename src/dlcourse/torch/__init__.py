@@ -2,18 +2,18 @@
 
 ``best_device()`` picks CUDA, then Apple's MPS, then the CPU. :mod:`dlcourse.torch.models` holds the
 same models as :mod:`dlcourse.models`, built from ``torch.nn`` (the same files, loaded a second
-time with torch as their engine: same layers, same parameter names, so state dicts transfer, e.g.
-with :func:`load_dlcourse_state`). ``fit`` trains with a progress bar: on a GPU without waiting for
-the host, in mixed precision and, where it can, as one CUDA graph per step (see
-:mod:`dlcourse.torch.training`); :class:`DeviceLoader` keeps a data set on the device; inside a
-``torchrun`` process group (:func:`init_distributed`) ``fit`` trains with DistributedDataParallel.
+time with torch as their engine: same layers, same parameter names, so state dicts move both ways
+with ``load_state_dict``: ``torch_model.load_state_dict(dl_model.state_dict())`` and back).
+``fit`` trains with a progress bar: on a GPU without waiting for the host, in mixed precision
+and, where it can, as one CUDA graph per step (see :mod:`dlcourse.torch.training`);
+:class:`DeviceLoader` keeps a data set on the device; inside a ``torchrun`` process group
+(:func:`init_distributed`) ``fit`` trains with DistributedDataParallel.
 """
 
 import importlib.util
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import cat, nn, no_grad, tensor  # noqa: F401  (the engine names the model files import)
 
@@ -37,9 +37,14 @@ def best_device() -> torch.device:
 
 
 def load_dlcourse_state(torch_module: nn.Module, dl_module) -> nn.Module:
-    """Copy a dlcourse model's parameters and buffers into the same-shaped torch model."""
-    state = {k: torch.from_numpy(np.array(v.data)) for k, v in dl_module.state_dict().items()}
-    torch_module.load_state_dict(state)
+    """Copy a dlcourse model's parameters and buffers into the same-shaped torch model; returns it.
+
+    The same as ``torch_module.load_state_dict(dl_module.state_dict())``, which works directly
+    (torch reads dlcourse tensors, see ``dlcourse.Tensor.__torch_function__``), with torch's checks of
+    keys and shapes; values take the torch model's dtype. The other way is
+    ``dl_module.load_state_dict(torch_module.state_dict())``.
+    """
+    torch_module.load_state_dict(dl_module.state_dict())
     return torch_module
 
 
