@@ -116,9 +116,11 @@ def test_zero_grad_clears_gradients_and_step_skips_params_without_grad():
     assert a.grad is None
 
 
-def test_optimizer_rejects_tensors_that_do_not_require_grad():
-    with pytest.raises(ValueError, match="require grad"):
-        optim.SGD([dlcourse.zeros(2)], lr=0.1)
+def test_optimizer_accepts_tensors_that_do_not_require_grad_and_skips_them_as_torch_does():
+    frozen = dlcourse.zeros(2)
+    optim.SGD([frozen], lr=0.1).step()
+    torch.optim.SGD([torch.zeros(2)], lr=0.1).step()
+    assert frozen.tolist() == [0.0, 0.0]
 
 
 SCHEDULES = {

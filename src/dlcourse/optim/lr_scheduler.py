@@ -1,6 +1,12 @@
-"""Learning-rate schedules (call ``scheduler.step()`` once per epoch, after ``optimizer.step()``)."""
+"""Learning-rate schedules (call ``scheduler.step()`` once per epoch, after ``optimizer.step()``;
+``ReduceLROnPlateau.step(val_loss)`` takes the validation loss)."""
 
 import math
+import warnings
+from bisect import bisect_right
+from collections.abc import Callable, Iterable
+
+from .optimizer import Optimizer
 
 
 class LRScheduler:
@@ -28,9 +34,13 @@ class LRScheduler:
     def step(self) -> None:
         """Advance ``last_epoch`` by one and set every group's lr to ``lr_at(base lr, last_epoch)``."""
         self.last_epoch += 1
-        for group, base in zip(self.optimizer.param_groups, self.base_lrs):
-            group["lr"] = self.lr_at(base, self.last_epoch)
+        for group, lr in zip(self.optimizer.param_groups, self._rates(self.last_epoch)):
+            group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def _rates(self, epoch: int) -> list[float]:
+        """The lr of every group at ``epoch``."""
+        return [self.lr_at(base, epoch) for base in self.base_lrs]
 
     def state_dict(self) -> dict:
         """The scheduler's attributes except the optimizer (to save with a checkpoint)."""
@@ -52,6 +62,51 @@ class StepLR(LRScheduler):
     def lr_at(self, base_lr, epoch):
         """base_lr * gamma ** (epoch // step_size)."""
         return base_lr * self.gamma ** (epoch // self.step_size)
+
+
+class MultiStepLR(LRScheduler):
+    r"""Multiply the lr by ``gamma`` at each of the ``milestones`` (epoch indices):
+    :math:`\eta_t = \eta_0 \gamma^{\#\{m \in \text{milestones} : m \le t\}}` (a milestone given
+    twice counts twice, as in torch)."""
+
+    def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1, last_epoch: int = -1):
+        self.milestones, self.gamma = sorted(milestones), gamma
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr: float, epoch: int) -> float:
+        """base_lr * gamma ** (the number of milestones <= epoch)."""
+        return base_lr * self.gamma ** bisect_right(self.milestones, epoch)
+
+
+class LambdaLR(LRScheduler):
+    r"""The base lr times a function of the epoch: :math:`\eta_t = \eta_0 \, \lambda(t)`.
+
+    Args:
+        lr_lambda: a function ``epoch -> factor``, or a list of them, one per parameter group
+            (``LambdaLR(opt, lambda epoch: 0.95 ** epoch)``).
+    """
+
+    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
+                 last_epoch: int = -1):
+        groups = len(optimizer.param_groups)
+        if isinstance(lr_lambda, list | tuple):
+            if len(lr_lambda) != groups:
+                raise ValueError(f"Expected {groups} lr_lambdas, but got {len(lr_lambda)}")
+            self.lr_lambdas = list(lr_lambda)
+        else:
+            self.lr_lambdas = [lr_lambda] * groups
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr: float, epoch: int) -> float:
+        """base_lr * lr_lambda(epoch) (the first group's function)."""
+        return base_lr * self.lr_lambdas[0](epoch)
+
+    def _rates(self, epoch: int) -> list[float]:
+        return [base * fn(epoch) for base, fn in zip(self.base_lrs, self.lr_lambdas)]
+
+    def state_dict(self) -> dict:
+        """As :meth:`LRScheduler.state_dict`, without ``lr_lambdas`` (functions; a loading scheduler keeps its own)."""
+        return {k: v for k, v in vars(self).items() if k not in ("optimizer", "lr_lambdas")}
 
 
 class ExponentialLR(LRScheduler):
@@ -109,3 +164,103 @@ class LinearWarmup(LRScheduler):
         """As :meth:`LRScheduler.state_dict`, without ``after`` (a function; a loading scheduler keeps its own)."""
         return {k: v for k, v in vars(self).items() if k not in ("optimizer", "after")}
 
+
+
+class ReduceLROnPlateau(LRScheduler):
+    """Multiply the lr by ``factor`` when a metric (the validation loss) has stopped improving for more
+    than ``patience`` epochs: ``scheduler.step(val_loss)`` once per epoch.
+
+    Args:
+        mode: ``"min"`` (a loss: lower is better) or ``"max"`` (an accuracy).
+        factor: the multiplier, below 1. patience: epochs without improvement tolerated; the lr drops
+            at the next one.
+        threshold, threshold_mode: what counts as an improvement on the best value b so far: in
+            ``"rel"`` mode, below b (1 - threshold) (``"min"``) or above b (1 + threshold) (``"max"``);
+            in ``"abs"`` mode, below b - threshold or above b + threshold.
+        cooldown: epochs after a reduction during which bad epochs are not counted.
+        min_lr: the lowest lr, one for all groups or a list with one per group.
+        eps: a reduction smaller than eps is not applied.
+    """
+
+    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1, patience: int = 10,
+                 threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0,
+                 min_lr: float | list[float] = 0, eps: float = 1e-8):
+        if factor >= 1.0:
+            raise ValueError("Factor should be < 1.0.")
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        self.factor, self.optimizer = factor, optimizer
+        if isinstance(min_lr, list | tuple):
+            if len(min_lr) != len(optimizer.param_groups):
+                raise ValueError(f"expected {len(optimizer.param_groups)} min_lrs, got {len(min_lr)}")
+            self.default_min_lr, self.min_lrs = None, list(min_lr)
+        else:
+            self.default_min_lr, self.min_lrs = min_lr, [min_lr] * len(optimizer.param_groups)
+        self.patience, self.cooldown, self.eps = patience, cooldown, eps
+        self.last_epoch = 0
+        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+        self._init_is_better(mode, threshold, threshold_mode)
+        self.best, self.cooldown_counter, self.num_bad_epochs = self.mode_worse, 0, 0
+
+    def _init_is_better(self, mode: str, threshold: float, threshold_mode: str) -> None:
+        if mode not in {"min", "max"}:
+            raise ValueError("mode " + mode + " is unknown!")
+        if threshold_mode not in {"rel", "abs"}:
+            raise ValueError("threshold mode " + threshold_mode + " is unknown!")
+        self.mode, self.threshold, self.threshold_mode = mode, threshold, threshold_mode
+        self.mode_worse = math.inf if mode == "min" else -math.inf
+
+    def _is_better(self, a: float, best: float) -> bool:
+        """Whether the metric ``a`` improves on ``best`` by more than the threshold."""
+        if self.threshold_mode == "rel":
+            return a < best * (1 - self.threshold) if self.mode == "min" else a > best * (1 + self.threshold)
+        return a < best - self.threshold if self.mode == "min" else a > best + self.threshold
+
+    @property
+    def in_cooldown(self) -> bool:
+        """True during the ``cooldown`` epochs after a reduction."""
+        return self.cooldown_counter > 0
+
+    def lr_at(self, base_lr: float, epoch: int) -> float:
+        """Not defined: the rate depends on the metrics seen, not on the epoch alone."""
+        raise NotImplementedError("ReduceLROnPlateau sets the lr from the metrics given to step(), not from the epoch")
+
+    def step(self, metrics: float, epoch: int | None = None) -> None:
+        """Record this epoch's metric (a float or a one-element tensor); reduce the lr after more than
+        ``patience`` epochs without improvement (bad epochs in a cooldown do not count)."""
+        current = float(metrics)
+        if epoch is None:
+            epoch = self.last_epoch + 1
+        else:
+            warnings.warn("The epoch parameter in `scheduler.step()` was not necessary and is being deprecated "
+                          "where possible.", UserWarning, stacklevel=2)
+        self.last_epoch = epoch
+        if self._is_better(current, self.best):
+            self.best, self.num_bad_epochs = current, 0
+        else:
+            self.num_bad_epochs += 1
+        if self.in_cooldown:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0
+        if self.num_bad_epochs > self.patience:
+            self._reduce_lr()
+            self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def _reduce_lr(self) -> None:
+        if len(self.optimizer.param_groups) != len(self.min_lrs):
+            if self.default_min_lr is None:
+                raise RuntimeError(f"The number of param groups in the `optimizer` ({len(self.optimizer.param_groups)})"
+                                   f" differs from when `ReduceLROnPlateau` was initialized ({len(self.min_lrs)}); "
+                                   f"set `min_lrs` to one value per group")
+            self.min_lrs = [self.default_min_lr] * len(self.optimizer.param_groups)
+        for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs):
+            old_lr = float(group["lr"])
+            new_lr = max(old_lr * self.factor, min_lr)
+            if old_lr - new_lr > self.eps:
+                group["lr"] = new_lr
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore attributes saved by :meth:`state_dict`."""
+        vars(self).update(state)
+        self._init_is_better(self.mode, self.threshold, self.threshold_mode)
