@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "dlcourse"
-SUBPACKAGES = ["autograd", "nn", "optim", "models", "data", "grading", "autograder", "course", "torch"]
+SUBPACKAGES = ["autograd", "nn", "optim", "models", "data", "grading", "autograder", "course", "torch", "utils"]
 TOP_LEVEL = ["metrics", "distributions", "training", "viz", "gradcheck", "compgraph", "_rng"]
 
 

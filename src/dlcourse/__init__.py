@@ -32,7 +32,7 @@ float32, float64, int64 = np.float32, np.float64, np.int64
 from . import nn, optim  # noqa: E402
 
 _LAZY = {"compgraph", "data", "distributions", "gradcheck", "grading", "metrics", "models", "torch", "training",
-         "viz"}
+         "utils", "viz"}
 
 
 def __getattr__(name):
