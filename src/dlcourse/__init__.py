@@ -21,8 +21,9 @@ import numpy as np
 
 from ._rng import manual_seed
 from .autograd import (
-    Function, Tensor, arange, cat, is_grad_enabled, maximum, no_grad, ones, ones_like, rand, randn,
-    stack, tensor, where, zeros, zeros_like,
+    Function, Tensor, arange, cat, exp, eye, flatten, from_numpy, full, is_grad_enabled, linspace, load, log,
+    matmul, max, maximum, mean, no_grad, ones, ones_like, rand, randint, randn, randperm, relu, save,
+    set_grad_enabled, sigmoid, softmax, stack, sum, tanh, tensor, where, zeros, zeros_like,
 )
 
 float32, float64, int64 = np.float32, np.float64, np.int64
@@ -42,7 +43,8 @@ def __getattr__(name):
 
 
 __all__ = [
-    "Function", "Tensor", "arange", "cat", "float32", "float64", "int64", "is_grad_enabled",
-    "manual_seed", "maximum", "nn", "no_grad", "ones", "ones_like", "optim", "rand", "randn",
-    "stack", "tensor", "where", "zeros", "zeros_like",
+    "Function", "Tensor", "arange", "cat", "exp", "eye", "flatten", "float32", "float64", "from_numpy", "full",
+    "int64", "is_grad_enabled", "linspace", "load", "log", "manual_seed", "matmul", "max", "maximum", "mean",
+    "nn", "no_grad", "ones", "ones_like", "optim", "rand", "randint", "randn", "randperm", "relu", "save",
+    "set_grad_enabled", "sigmoid", "softmax", "stack", "sum", "tanh", "tensor", "where", "zeros", "zeros_like",
 ]

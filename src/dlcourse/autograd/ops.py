@@ -88,7 +88,7 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """z = x^p for a constant p.   dz/dx = p x^(p-1)."""
+    """z = x^p for a constant p.   dz/dx = p x^(p-1)  (0 when p = 0, as in PyTorch, also at x = 0)."""
 
     @staticmethod
     def forward(ctx, x, exponent):
@@ -99,10 +99,41 @@ class Pow(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        """g p x^(p-1)."""
+        """g p x^(p-1), or zeros for p = 0."""
         (x,) = ctx.saved_tensors
         p = ctx.exponent
+        if p == 0:
+            return np.zeros_like(grad)
         return grad * (p * x ** (p - 1))
+
+
+class TensorPow(Function):
+    """z = x^y for tensors x and y (broadcasting); either may be a constant, such as the base of ``2 ** t``.
+
+    dz/dx = y x^(y-1)  (0 where y = 0),   dz/dy = x^y ln x  (0 where x = 0 and y >= 0).
+
+    The value is NumPy's power itself, so a negative base works with integer exponents
+    ((-2)^3 = -8); writing it as e^(y ln x) would give NaN there. The exceptions at 0 are
+    PyTorch's; ln x of a negative base makes dz/dy NaN exactly where PyTorch's is NaN.
+    """
+
+    @staticmethod
+    def forward(ctx, x, y):
+        """x ** y elementwise (saves x, y and the result)."""
+        out = np.power(x, y)
+        ctx.save_for_backward(x, y, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        """(g y x^(y-1), g x^y ln x) with PyTorch's zeros; an unneeded one is skipped."""
+        x, y, out = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        zero = np.zeros((), dtype=grad.dtype)
+        with np.errstate(divide="ignore", invalid="ignore"):  # inf and NaN are the answers here, as in torch
+            grad_x = np.where(y == 0, zero, grad * (y * np.power(x, y - 1))) if need_x else None
+            grad_y = grad * np.where((x == 0) & (y >= 0), zero, out * np.log(x)) if need_y else None
+        return grad_x, grad_y
 
 
 class MatMul(Function):
@@ -152,15 +183,16 @@ class Where(Function):
 
     @staticmethod
     def forward(ctx, x, y, condition):
-        """x where ``condition`` holds, y elsewhere."""
-        ctx.condition = condition
+        """x where ``condition`` holds, y elsewhere (saves the condition)."""
+        ctx.save_for_backward(condition)
         return np.where(condition, x, y)
 
     @staticmethod
     def backward(ctx, grad):
         """(g where c, g where not c), zero elsewhere."""
+        (condition,) = ctx.saved_tensors
         zero = np.zeros((), dtype=grad.dtype)
-        return np.where(ctx.condition, grad, zero), np.where(ctx.condition, zero, grad)
+        return np.where(condition, grad, zero), np.where(condition, zero, grad)
 
 
 class Cast(Function):
@@ -176,6 +208,20 @@ class Cast(Function):
     def backward(ctx, grad):
         """g cast back to the input's dtype."""
         return grad.astype(ctx.input_dtype)
+
+
+class Clone(Function):
+    """z = a copy of x (its own array).   dz/dx = 1."""
+
+    @staticmethod
+    def forward(ctx, x):
+        """A copy of x."""
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        """g."""
+        return grad
 
 
 # --- elementwise functions -----------------------------------------------------------------------
@@ -296,6 +342,20 @@ class Abs(Function):
         return grad * np.sign(x)
 
 
+class Sign(Function):
+    """z = sign(x) in {-1, 0, 1}.   dz/dx = 0 (everywhere, as PyTorch defines it also at 0)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        """sign(x)."""
+        return np.sign(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        """zeros."""
+        return np.zeros_like(grad)
+
+
 class Clamp(Function):
     """z = min(max(x, low), high).   dz/dx = [low <= x <= high]."""
 
@@ -379,6 +439,40 @@ class Mean(Function):
         return _restore_reduced_axes(grad / ctx.count, ctx.axis, ctx.keepdims, ctx.shape)
 
 
+def _products_of_the_others(x: np.ndarray, axis: int) -> np.ndarray:
+    """prod_{j != i} x_j along ``axis`` for every i, without dividing (exact when some x_j are 0)."""
+    x = np.moveaxis(x, axis, -1)
+    ones = np.ones(x.shape[:-1] + (1,), dtype=x.dtype)
+    before = np.cumprod(np.concatenate([ones, x[..., :-1]], axis=-1), axis=-1)            # prod_{j < i}
+    after = np.cumprod(np.concatenate([ones, x[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]  # prod_{j > i}
+    return np.moveaxis(before * after, -1, axis)
+
+
+class Prod(Function):
+    """z = prod_i x_i over ``axis`` (every element if None).   dz/dx_i = prod_{j != i} x_j.
+
+    The product of the others is formed from running products from both ends, not as z / x_i,
+    so it stays right where some x_j are 0.
+    """
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdims):
+        """The product over ``axis`` (saves x)."""
+        ctx.save_for_backward(x)
+        ctx.axis, ctx.keepdims = axis, keepdims
+        return np.prod(x, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        """g times the product of the other elements along ``axis``."""
+        (x,) = ctx.saved_tensors
+        if ctx.axis is None:
+            others = _products_of_the_others(x.reshape(-1), 0).reshape(x.shape)
+            return grad * others
+        others = _products_of_the_others(x, ctx.axis)
+        return _restore_reduced_axes(grad, ctx.axis, ctx.keepdims, x.shape) * others
+
+
 class Max(Function):
     """z = max_i x_i.   dz/dx_i = 1 for the maximum (along ``axis``: the index argmax returns;
     over everything: shared evenly between ties, as ``torch.max()`` does)."""
@@ -430,14 +524,32 @@ class Permute(Function):
 
     @staticmethod
     def forward(ctx, x, axes):
-        """x with its axes in the order ``axes``."""
-        ctx.axes = axes
-        return np.transpose(x, axes)
+        """x with its axes in the order ``axes`` (negative axes count from the end)."""
+        ctx.axes = tuple(a % x.ndim for a in axes) if x.ndim else tuple(axes)
+        return np.transpose(x, ctx.axes)
 
     @staticmethod
     def backward(ctx, grad):
         """g with the inverse permutation."""
         return np.transpose(grad, np.argsort(ctx.axes))
+
+
+class Expand(Function):
+    """z = x broadcast to ``shape`` (new leading axes, size-1 axes stretched).
+    dL/dx = dL/dz summed over the broadcast axes (the engine's one reduction does it).
+
+    The result is a new array (PyTorch's is a view of x's memory).
+    """
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        """x broadcast to ``shape``, copied."""
+        return np.broadcast_to(x, shape).copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        """g, shaped like the output: the engine sums it back to x's shape."""
+        return grad
 
 
 class GetItem(Function):

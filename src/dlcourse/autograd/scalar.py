@@ -6,6 +6,7 @@ the class chapter 03 builds step by step; from then on the lessons import it fro
 """
 
 import math
+import numbers
 
 
 class Value:
@@ -23,6 +24,12 @@ class Value:
     >>> loss = (w * x + b - 2.0) ** 2
     >>> loss.backward(); loss.data, w.grad, b.grad
     (9.0, 12.0, 6.0)
+
+    ``==`` compares the numbers, as ``==`` of two one-element torch tensors does (``Value(1.0) ==
+    Value(1.0)`` and ``Value(1.0) == 1.0`` are True; micrograd compares identity), and gives a Python
+    bool, outside the graph. Hashing stays by identity, so two Values with the same number are
+    still two nodes in a set or a dict, as the graph needs: ``w`` and ``x`` above are equal, yet
+    ``len({w, x}) == 2``.
     """
 
     def __init__(self, data, _parents=(), _op=""):
@@ -34,6 +41,16 @@ class Value:
 
     def __repr__(self):
         return f"Value(data={self.data:g}, grad={self.grad:g})"
+
+    def __eq__(self, other):
+        """True if the numbers are equal (``other`` a Value or a number); not part of the graph."""
+        if isinstance(other, Value):
+            return self.data == other.data
+        if isinstance(other, numbers.Real):
+            return self.data == other
+        return NotImplemented
+
+    __hash__ = object.__hash__  # by identity: each Value is its own node in sets and dicts
 
     @staticmethod
     def _as_value(other):
