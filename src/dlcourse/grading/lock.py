@@ -63,7 +63,8 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "scipy.special.softmax", "scipy.special.log_softmax", "scipy.special.logsumexp",
         "sklearn.utils.extmath.softmax", "sklearn.metrics.log_loss",
         "dlcourse.nn.functional.softmax", "dlcourse.nn.functional.log_softmax",
-        "dlcourse.nn.functional.cross_entropy", "dlcourse.nn.functional.nll_loss",
+        "dlcourse.nn.functional.cross_entropy", "dlcourse.nn.functional.nll_loss", "dlcourse.softmax",
+        "dlcourse.Tensor.softmax", "dlcourse.Tensor.log_softmax",
     ),
     "sigmoid": (
         "torch.sigmoid", "torch.special.expit", "torch.nn.functional.sigmoid", "torch.nn.functional.logsigmoid",
@@ -71,6 +72,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "torch.nn.functional.binary_cross_entropy_with_logits", "scipy.special.expit", "scipy.special.log_expit",
         "sklearn.metrics.log_loss", "dlcourse.nn.functional.sigmoid",
         "dlcourse.nn.functional.binary_cross_entropy", "dlcourse.nn.functional.binary_cross_entropy_with_logits",
+        "dlcourse.sigmoid", "dlcourse.Tensor.sigmoid",
     ),
     "least-squares": (
         "numpy.linalg.lstsq", "numpy.linalg.pinv", "numpy.polyfit", "numpy.polynomial.polynomial.polyfit",
