@@ -474,9 +474,9 @@ def test_mixed_float32_and_float64_in_matrix_products_is_refused_like_torch():
         nn.Conv2d(1, 1, 3)(Tensor(np.zeros((1, 1, 4, 4))))
 
 
-def test_conv2d_needs_a_4d_input_and_says_so():
-    with pytest.raises(ValueError, match=r"\(N, C, H, W\).*\(1, 5, 5\)"):
-        nn.Conv2d(1, 2, 3)(dlcourse.zeros(1, 5, 5))
+def test_conv2d_needs_a_4d_or_unbatched_3d_input_and_says_so():
+    with pytest.raises(ValueError, match=r"\(N, C, H, W\) or \(C, H, W\).*\(5, 5\)"):
+        nn.Conv2d(1, 2, 3)(dlcourse.zeros(5, 5))
 
 
 def test_sequential_indexing_and_slicing_share_the_layers():

@@ -102,10 +102,21 @@ def test_encoder_layer_is_causal_blocks_the_future(rng):
     x = rng.standard_normal((1, 5, 4))
     changed = x.copy()
     changed[0, 3:] += 1.0
-    before, after = layer(Tensor(x), is_causal=True).data, layer(Tensor(changed), is_causal=True).data
+    mask = causal_mask(5)
+    before = layer(Tensor(x), src_mask=mask, is_causal=True).data
+    after = layer(Tensor(changed), src_mask=mask, is_causal=True).data
     np.testing.assert_allclose(before[0, :3], after[0, :3])
     assert not np.allclose(before[0, 3:], after[0, 3:])
     assert not np.allclose(layer(Tensor(changed)).data[0, :3], before[0, :3])  # without the mask the past sees it
+
+
+def test_encoder_layer_is_causal_is_a_hint_that_needs_the_mask_as_in_torch():
+    x = np.zeros((1, 3, 4))
+    for layer in (nn.TransformerEncoderLayer(4, 2, 8, batch_first=True),
+                  tnn.TransformerEncoderLayer(4, 2, 8, batch_first=True, dtype=torch.float64)):
+        source = Tensor(x) if isinstance(layer, nn.Module) else torch.tensor(x)
+        with pytest.raises(RuntimeError, match="Need attn_mask if specifying the is_causal hint"):
+            layer(source, is_causal=True)
 
 
 def test_encoder_layer_dropout_only_while_training(rng):

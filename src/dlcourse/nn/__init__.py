@@ -11,22 +11,22 @@ from . import functional, init, utils
 from .attention import MultiheadAttention
 from .graph_conv import GCNConv, SparseGCNConv, normalized_adjacency, propagate, sparse_normalized_adjacency
 from .layers import (
-    ELU, AvgPool2d, Conv2d, ConvTranspose2d, Dropout, Embedding, Flatten, Identity, LeakyReLU, Linear, LogSoftmax,
-    MaxPool2d, Maxout, PReLU, ReLU, Sigmoid, Softmax, Softplus, Tanh, Upsample,
+    ELU, GELU, AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, ConvTranspose2d, Dropout, Embedding, Flatten, Identity,
+    LeakyReLU, Linear, LogSoftmax, MaxPool2d, Maxout, PReLU, ReLU, Sigmoid, Softmax, Softplus, Tanh, Upsample,
 )
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, GaussianNLLLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module, ModuleDict, ModuleList, Parameter, ParameterDict, ParameterList, Sequential
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
-from .transformer import TransformerEncoderLayer
+from .transformer import TransformerEncoder, TransformerEncoderLayer
 
 __all__ = [
-    "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d",
-    "CrossEntropyLoss", "Dropout", "ELU", "Embedding", "Flatten", "GCNConv", "GRU", "GRUCell", "GaussianNLLLoss",
-    "Identity", "L1Loss", "LSTM", "LSTMCell", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss",
-    "MaxPool2d", "Maxout", "Module", "ModuleDict", "ModuleList", "MultiheadAttention", "NLLLoss", "PReLU", "Parameter",
-    "ParameterDict", "ParameterList", "RNN",
-    "RNNCell", "ReLU", "Sequential", "Sigmoid", "Softmax", "Softplus", "SparseGCNConv", "Tanh",
+    "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv1d",
+    "Conv2d", "ConvTranspose2d", "CrossEntropyLoss", "Dropout", "ELU", "Embedding", "Flatten", "GCNConv", "GELU",
+    "GRU", "GRUCell", "GaussianNLLLoss", "Identity", "L1Loss", "LSTM", "LSTMCell", "LayerNorm", "LeakyReLU",
+    "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Maxout", "Module", "ModuleDict", "ModuleList",
+    "MultiheadAttention", "NLLLoss", "PReLU", "Parameter", "ParameterDict", "ParameterList", "RNN", "RNNCell",
+    "ReLU", "Sequential", "Sigmoid", "Softmax", "Softplus", "SparseGCNConv", "Tanh", "TransformerEncoder",
     "TransformerEncoderLayer", "Upsample", "functional", "init", "normalized_adjacency", "propagate",
     "sparse_normalized_adjacency", "utils",
 ]

@@ -1,5 +1,5 @@
 """Utilities on parameters and models, as ``torch.nn.utils`` has them: gradient clipping by the global
-norm, L1 and L2 penalties, parameter counts, layer-by-layer shapes and a measured receptive field.
+norm or by value, L1 and L2 penalties, parameter counts, layer-by-layer shapes and a measured receptive field.
 
 Recurrent networks multiply the gradient by the same Jacobian at every time step, so one long
 sequence can produce a gradient thousands of times larger than usual (chapter 9). Clipping rescales
@@ -18,11 +18,12 @@ import numpy as np
 
 from ..autograd.tensor import Tensor
 
-__all__ = ["clip_grad_norm_", "count_parameters", "l1_penalty", "l2_penalty", "layer_shapes",
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "count_parameters", "l1_penalty", "l2_penalty", "layer_shapes",
            "measured_receptive_field"]
 
 
-def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False) -> Tensor:
+def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False,
+                    foreach: bool | None = None) -> Tensor:
     """Scale the gradients of ``parameters`` in place so that their global norm is at most ``max_norm``.
 
     The global norm is the norm of all gradients concatenated into one vector, so every gradient is
@@ -34,6 +35,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
         max_norm: the largest norm allowed, > 0.
         norm_type: the p of the p-norm (``float("inf")`` for the largest absolute entry).
         error_if_nonfinite: raise when the total norm is nan or inf instead of scaling by it.
+        foreach: accepted for torch's signature (torch's choice of a faster kernel; the result is the same).
     Returns:
         The total norm of the gradients before clipping, as a 0-dimensional tensor.
     """
@@ -57,6 +59,24 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
         for g in grads:
             g.data[...] = g.data * coefficient
     return Tensor(np.array(total, dtype=grads[0].data.dtype))
+
+
+def clip_grad_value_(parameters, clip_value: float, foreach: bool | None = None) -> None:
+    """Clamp every gradient entry of ``parameters`` to [-clip_value, clip_value], in place.
+
+    Unlike :func:`clip_grad_norm_` this changes the gradient's direction: each entry is cut on its own.
+
+    Args:
+        parameters: a tensor or an iterable of tensors; those without a gradient are skipped.
+        clip_value: the largest absolute value a gradient entry keeps.
+        foreach: accepted for torch's signature (torch's choice of a faster kernel; the result is the same).
+    """
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    clip_value = float(clip_value)
+    for p in parameters:
+        if p.grad is not None:
+            np.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
 
 
 def l2_penalty(parameters, weight_decay: float):
