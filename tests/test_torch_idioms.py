@@ -1299,7 +1299,10 @@ def _lesson_digit_classifier_sgd(ns, run):
 @idiom("lesson", "04-mlp/03-digit-classifier-from-scratch cells 22-24: Adam fed by DataLoader(TensorDataset)")
 def _lesson_digit_classifier_adam(ns, run):
     x_train, labels_train = lesson_mnist_like(run, n=160)
-    model = run.same_weights(ns.nn.Sequential(ns.nn.Linear(784, 64), ns.nn.ReLU(), ns.nn.Linear(64, 10)))
+    # float64: Adam divides by sqrt(v), so a weight whose gradient is rounding noise in float32 (a pixel
+    # that is almost always 0) takes a full-size step in a direction the two engines' roundings choose
+    x_train = x_train.astype(np.float64)
+    model = run.same_weights(ns.nn.Sequential(ns.nn.Linear(784, 64), ns.nn.ReLU(), ns.nn.Linear(64, 10)).double())
     optimizer = ns.optim.Adam(model.parameters(), lr=1e-3)
     loss_function = ns.nn.CrossEntropyLoss()
     loader = ns.utils.data.DataLoader(ns.utils.data.TensorDataset(ns.tensor(x_train), ns.tensor(labels_train)),

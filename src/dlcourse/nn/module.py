@@ -253,6 +253,13 @@ class Module:
         """Evaluation mode (``train(False)``): dropout off, batch norm uses its running statistics."""
         return self.train(False)
 
+    def requires_grad_(self, requires_grad: bool = True):
+        """Set ``requires_grad`` of every parameter (``False`` freezes the module, as in fine-tuning);
+        returns self. An optimiser skips the frozen parameters: they get no ``.grad``."""
+        for parameter in self.parameters():
+            parameter.requires_grad_(requires_grad)
+        return self
+
     def to(self, *args, **kwargs) -> Module:
         """Convert floating parameters, their gradients and buffers in place; returns self.
 
