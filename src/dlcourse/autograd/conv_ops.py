@@ -114,26 +114,31 @@ class Conv2d(Function):
         """y (N, O, OH, OW) from x (N, C, H, W) and weight (O, C, KH, KW): one matrix product with im2col's columns."""
         o = weight.shape[0]
         stride, padding, dilation = ctx.conf = (pair(stride), pair(padding), pair(dilation))
-        cols, out_hw = im2col(_batch_last(x, padding), weight.shape[2:], stride, dilation)
+        padded = _batch_last(x, padding)
+        cols, out_hw = im2col(padded, weight.shape[2:], stride, dilation)
         out = weight.reshape(o, -1) @ cols  # (O, OH*OW*N): all images in one product
         if bias is not None:
             out += bias[:, None]
-        ctx.save_for_backward(cols, weight)
-        ctx.x_shape, ctx.out_hw, ctx.has_bias = x.shape, out_hw, bias is not None
+        # keeps the padded input, not its columns (9 times larger for a 3x3 kernel): backward builds
+        # them again, which costs less than holding them (fresh memory is slow: page faults)
+        ctx.save_for_backward(padded, weight)
+        ctx.x_shape, ctx.has_bias = x.shape, bias is not None
         return _batch_first(out.reshape((o,) + out_hw + (x.shape[0],)))
 
     @staticmethod
     def backward(ctx, grad):
         """(dL/dx, dL/dW[, dL/db]); dL/dx is skipped when x needs no gradient."""
-        cols, weight = ctx.saved_tensors
-        o = weight.shape[0]
+        padded, weight = ctx.saved_tensors
+        o, kernel, (stride, _, dilation) = weight.shape[0], weight.shape[2:], ctx.conf
         g = _batch_last(grad).reshape(o, -1)  # (O, OH*OW*N), like the forward's product
-        grad_weight = (g @ cols.T).reshape(weight.shape)
         grad_x = None
         if ctx.needs_input_grad[0]:  # skipped for a network's first layer
             n, c, h, w = ctx.x_shape
             grad_cols = weight.reshape(o, -1).T @ g
-            grad_x = _batch_first(col2im(grad_cols, (c, h, w, n), weight.shape[2:], ctx.out_hw, *ctx.conf))
+            grad_x = _batch_first(col2im(grad_cols, (c, h, w, n), kernel, grad.shape[2:], *ctx.conf))
+            del grad_cols  # freed before the columns are built: the two never hold memory at once
+        cols, _ = im2col(padded, kernel, stride, dilation)
+        grad_weight = (g @ cols.T).reshape(weight.shape)
         return (grad_x, grad_weight, g.sum(axis=1)) if ctx.has_bias else (grad_x, grad_weight)
 
 
