@@ -2,8 +2,17 @@
 
 Fused for speed: a convolution built from primitive ops would create one graph node per kernel
 position. ``im2col`` copies every receptive field into a column, so a convolution is one matrix
-product; ``col2im`` adds gradients back. Pooling uses ``windows``, a strided view of every
-receptive field, and ``scatter_windows`` for its gradient.
+product; ``col2im`` adds gradients back. Pooling loops over the kernel offsets, each step one
+vectorised pass over the whole output.
+
+Memory layout. Arrays have torch's shape (N, C, H, W), but these ops store them batch-last: the
+memory is ordered (C, H, W, N), so ``x.transpose(1, 2, 3, 0)`` is contiguous (the layout of
+cuda-convnet). Every step above reads a shifted window ``x[:, :, i:i + OH, j:j + OW]``; batch-last,
+that window is a few long runs of OW * N values in a row, where (N, C, H, W) order would give
+N * C * OH short rows of OW values. On small images NumPy's cost per row, not the arithmetic, is
+what dominates, so this layout makes the ops several times faster. Inputs may have any layout (a
+convolution copies its input once anyway, to pad it); outputs are batch-last views shaped
+(N, C, H, W), which every NumPy operation accepts.
 """
 
 import numpy as np
@@ -29,36 +38,38 @@ def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int 
     return (size + 2 * padding - span) // stride + 1
 
 
-
-def windows(x, kernel, stride, padding, dilation, pad_value=0.0):
-    """View (N, C, OH, OW, KH, KW) of every receptive field of x (N, C, H, W); no copy if unpadded."""
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+def _batch_last(x, padding=(0, 0), value=0.0):
+    """x (N, C, H, W) as a contiguous (C, H + 2 PH, W + 2 PW, N) array, padded with ``value``
+    (``padding`` is (PH, PW)); no copy when x is already batch-last and needs no padding."""
+    ph, pw = padding
+    x = x.transpose(1, 2, 3, 0)
     if ph or pw:
-        x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=pad_value)
-    n, c, h, w = x.shape
-    oh, ow = (h - dh * (kh - 1) - 1) // sh + 1, (w - dw * (kw - 1) - 1) // sw + 1
-    if oh <= 0 or ow <= 0:
-        raise ValueError(f"kernel {kernel} (dilation {dilation}) is larger than the padded input {h}x{w}")
-    s = x.strides
-    return np.lib.stride_tricks.as_strided(
-        x, (n, c, oh, ow, kh, kw), (s[0], s[1], s[2] * sh, s[3] * sw, s[2] * dh, s[3] * dw), writeable=False)
+        return np.pad(x, ((0, 0), (ph, ph), (pw, pw), (0, 0)), constant_values=value)
+    return np.ascontiguousarray(x)
 
 
-def scatter_windows(cols, shape, stride, padding, dilation):
-    """col2im: add (N, C, OH, OW, KH, KW) window values back into an (N, C, H, W) array."""
-    n, c, oh, ow, kh, kw = cols.shape
-    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
-    if (sh, sw) == (kh, kw) and (dh, dw) == (1, 1) and not ph and not pw:
-        # windows tile the input without overlap: one reshaped copy instead of KH*KW additions
-        out = np.zeros(shape, dtype=cols.dtype)
-        out[:, :, :oh * kh, :ow * kw] = cols.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, oh * kh, ow * kw)
-        return out
-    out = np.zeros((n, c, shape[2] + 2 * ph, shape[3] + 2 * pw), dtype=cols.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            rows, columns = _offset_slices(i, j, (oh, ow), stride, dilation)
-            out[:, :, rows, columns] += cols[:, :, :, :, i, j]
-    return out[:, :, ph: ph + shape[2], pw: pw + shape[3]]
+def _batch_first(x):
+    """The (N, C, H, W) view of a batch-last (C, H, W, N) array (no copy)."""
+    return x.transpose(3, 0, 1, 2)
+
+
+def _unpad(x, padding):
+    """The inverse of :func:`_batch_last`'s padding: the centre of a batch-last x (a view)."""
+    ph, pw = padding
+    return x[:, ph: x.shape[1] - ph, pw: x.shape[2] - pw]
+
+
+def _kernel_offsets(kernel, padded_hw, stride, dilation, out_hw=None):
+    """(OH, OW) and, for every kernel offset (i, j) in row-major order, the rows and columns of the
+    padded input that it reads: ``x[:, rows, columns]`` of a batch-last x is (C, OH, OW, N), one
+    value per window. ``out_hw`` keeps only the first OH x OW windows (the transposed
+    convolution's output padding)."""
+    (kh, kw), (h, w), (dh, dw) = kernel, padded_hw, dilation
+    if h < dh * (kh - 1) + 1 or w < dw * (kw - 1) + 1:
+        raise ValueError(f"kernel {tuple(kernel)} (dilation {dilation}) is larger than the padded input {h}x{w}")
+    if out_hw is None:
+        out_hw = (conv_output_size(h, kh, stride[0], 0, dh), conv_output_size(w, kw, stride[1], 0, dw))
+    return tuple(out_hw), [_offset_slices(i, j, out_hw, stride, dilation) for i in range(kh) for j in range(kw)]
 
 
 def _offset_slices(i, j, out_hw, stride, dilation):
@@ -67,37 +78,29 @@ def _offset_slices(i, j, out_hw, stride, dilation):
     return slice(i * dh, i * dh + sh * (oh - 1) + 1, sh), slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
 
 
-def im2col(x, kernel, stride, padding, dilation, out_hw=None):
-    """Columns (C*KH*KW, N*OH*OW) of x (N, C, H, W): row (c, i, j) holds, for every output pixel,
-    the input value that kernel offset (i, j) of channel c meets. Built with one contiguous copy
-    per kernel offset. Returns the columns and (OH, OW)."""
-    (kh, kw), (ph, pw) = kernel, padding
-    if ph or pw:
-        x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    n, c, h, w = x.shape
-    if h < dilation[0] * (kh - 1) + 1 or w < dilation[1] * (kw - 1) + 1:
-        raise ValueError(f"kernel {kernel} (dilation {dilation}) is larger than the padded input {h}x{w}")
-    if out_hw is None:
-        out_hw = tuple(conv_output_size(size, k, s, 0, d) for size, k, s, d in zip((h, w), kernel, stride, dilation))
-    cols = np.empty((c, kh, kw, n) + tuple(out_hw), dtype=x.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            rows, columns = _offset_slices(i, j, out_hw, stride, dilation)
-            cols[:, i, j] = x[:, :, rows, columns].transpose(1, 0, 2, 3)
-    return cols.reshape(c * kh * kw, -1), out_hw
+def im2col(x, kernel, stride, dilation, out_hw=None):
+    """Columns (C*KH*KW, OH*OW*N) of a padded batch-last x (C, H, W, N): row (c, i, j) holds, for
+    every output pixel of every image, the input value that kernel offset (i, j) of channel c
+    meets. Built with one copy per kernel offset. Returns the columns and (OH, OW)."""
+    c, h, w, n = x.shape
+    out_hw, offsets = _kernel_offsets(kernel, (h, w), stride, dilation, out_hw)
+    cols = np.empty((c, len(offsets)) + out_hw + (n,), dtype=x.dtype)
+    for k, (rows, columns) in enumerate(offsets):
+        cols[:, k] = x[:, rows, columns]
+    return cols.reshape(c * len(offsets), -1), out_hw
 
 
-def col2im(cols, x_shape, kernel, out_hw, stride, padding, dilation):
-    """The adjoint of :func:`im2col`: add every column entry back onto the input pixel it came from."""
-    n, c, h, w = x_shape
-    (kh, kw), (ph, pw) = kernel, padding
-    cols = cols.reshape((c, kh, kw, n) + tuple(out_hw))
-    out = np.zeros((c, n, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            rows, columns = _offset_slices(i, j, out_hw, stride, dilation)
-            out[:, :, rows, columns] += cols[:, i, j]
-    return out[:, :, ph: ph + h, pw: pw + w].transpose(1, 0, 2, 3)
+def col2im(cols, shape, kernel, out_hw, stride, padding, dilation):
+    """The adjoint of ``im2col(_batch_last(x, padding), ...)``: add every column entry back onto the
+    pixel of the batch-last x (C, H, W, N) = ``shape`` it came from (what fell on the padding is dropped)."""
+    c, h, w, n = shape
+    ph, pw = padding
+    out = np.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=cols.dtype)
+    out_hw, offsets = _kernel_offsets(kernel, out.shape[1:3], stride, dilation, out_hw)
+    cols = cols.reshape((c, len(offsets)) + out_hw + (n,))
+    for k, (rows, columns) in enumerate(offsets):
+        out[:, rows, columns] += cols[:, k]
+    return _unpad(out, padding)
 
 
 class Conv2d(Function):
@@ -110,26 +113,33 @@ class Conv2d(Function):
     def forward(ctx, x, weight, bias=None, stride=1, padding=0, dilation=1):
         """y (N, O, OH, OW) from x (N, C, H, W) and weight (O, C, KH, KW): one matrix product with im2col's columns."""
         o = weight.shape[0]
-        ctx.conf = (pair(stride), pair(padding), pair(dilation))
-        cols, out_hw = im2col(x, weight.shape[2:], *ctx.conf)
-        out = weight.reshape(o, -1) @ cols
+        stride, padding, dilation = ctx.conf = (pair(stride), pair(padding), pair(dilation))
+        padded = _batch_last(x, padding)
+        cols, out_hw = im2col(padded, weight.shape[2:], stride, dilation)
+        out = weight.reshape(o, -1) @ cols  # (O, OH*OW*N): all images in one product
         if bias is not None:
             out += bias[:, None]
-        ctx.save_for_backward(cols, weight)
-        ctx.x_shape, ctx.out_hw, ctx.has_bias = x.shape, out_hw, bias is not None
-        return out.reshape((o, x.shape[0]) + out_hw).transpose(1, 0, 2, 3)
+        # keeps the padded input, not its columns (9 times larger for a 3x3 kernel): backward builds
+        # them again, which costs less than holding them (fresh memory is slow: page faults)
+        ctx.save_for_backward(padded, weight)
+        ctx.x_shape, ctx.has_bias = x.shape, bias is not None
+        return _batch_first(out.reshape((o,) + out_hw + (x.shape[0],)))
 
     @staticmethod
     def backward(ctx, grad):
         """(dL/dx, dL/dW[, dL/db]); dL/dx is skipped when x needs no gradient."""
-        cols, weight = ctx.saved_tensors
-        o = weight.shape[0]
-        g2 = grad.transpose(1, 0, 2, 3).reshape(o, -1)
-        grad_weight = (g2 @ cols.T).reshape(weight.shape)
+        padded, weight = ctx.saved_tensors
+        o, kernel, (stride, _, dilation) = weight.shape[0], weight.shape[2:], ctx.conf
+        g = _batch_last(grad).reshape(o, -1)  # (O, OH*OW*N), like the forward's product
         grad_x = None
         if ctx.needs_input_grad[0]:  # skipped for a network's first layer
-            grad_x = col2im(weight.reshape(o, -1).T @ g2, ctx.x_shape, weight.shape[2:], ctx.out_hw, *ctx.conf)
-        return (grad_x, grad_weight, g2.sum(axis=1)) if ctx.has_bias else (grad_x, grad_weight)
+            n, c, h, w = ctx.x_shape
+            grad_cols = weight.reshape(o, -1).T @ g
+            grad_x = _batch_first(col2im(grad_cols, (c, h, w, n), kernel, grad.shape[2:], *ctx.conf))
+            del grad_cols  # freed before the columns are built: the two never hold memory at once
+        cols, _ = im2col(padded, kernel, stride, dilation)
+        grad_weight = (g @ cols.T).reshape(weight.shape)
+        return (grad_x, grad_weight, g.sum(axis=1)) if ctx.has_bias else (grad_x, grad_weight)
 
 
 class ConvTranspose2d(Function):
@@ -142,16 +152,16 @@ class ConvTranspose2d(Function):
         cin, cout, kh, kw = weight.shape
         n, _, h, w = x.shape
         (sh, sw), (ph, pw), (oph, opw), (dh, dw) = map(pair, (stride, padding, output_padding, dilation))
-        out_shape = (n, cout, (h - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1,
-                     (w - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1)
+        out_shape = (cout, (h - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1,
+                     (w - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1, n)
         ctx.conf = ((sh, sw), (ph, pw), (dh, dw))
-        x2 = x.transpose(1, 0, 2, 3).reshape(cin, -1)
+        x2 = _batch_last(x).reshape(cin, -1)  # (Cin, H*W*N)
         out = col2im(weight.reshape(cin, -1).T @ x2, out_shape, (kh, kw), (h, w), *ctx.conf)
         if bias is not None:
-            out = out + bias.reshape(1, -1, 1, 1)
+            out += bias.reshape(-1, 1, 1, 1)
         ctx.save_for_backward(x2, weight)
         ctx.x_shape, ctx.has_bias = x.shape, bias is not None
-        return out
+        return _batch_first(out)
 
     @staticmethod
     def backward(ctx, grad):
@@ -159,10 +169,11 @@ class ConvTranspose2d(Function):
         x2, weight = ctx.saved_tensors
         cin = weight.shape[0]
         n, _, h, w = ctx.x_shape
-        grad_cols, _ = im2col(grad, weight.shape[2:], *ctx.conf, out_hw=(h, w))
+        stride, padding, dilation = ctx.conf
+        grad_cols, _ = im2col(_batch_last(grad, padding), weight.shape[2:], stride, dilation, out_hw=(h, w))
         grad_x = None
         if ctx.needs_input_grad[0]:
-            grad_x = (weight.reshape(cin, -1) @ grad_cols).reshape(cin, n, h, w).transpose(1, 0, 2, 3)
+            grad_x = _batch_first((weight.reshape(cin, -1) @ grad_cols).reshape(cin, h, w, n))
         grad_weight = (x2 @ grad_cols.T).reshape(weight.shape)
         grads = (grad_x, grad_weight)
         return grads + (grad.sum(axis=(0, 2, 3)),) if ctx.has_bias else grads
@@ -171,34 +182,39 @@ class ConvTranspose2d(Function):
 class MaxPool2d(Function):
     """y = max over each window.   dL/dx = dL/dy at the (first) maximum of each window, 0 elsewhere.
 
-    Both passes loop over the KH*KW kernel offsets (each step is one vectorised pass over the
-    output), which is much faster than an argmax over tiny windows.
+    Both passes loop over the KH*KW kernel offsets, each step one vectorised pass over the whole
+    output: much faster than an argmax over many tiny windows.
     """
 
     @staticmethod
     def forward(ctx, x, kernel_size, stride, padding, dilation):
-        """The maximum of each window; remembers which kernel offset held it."""
-        kernel = pair(kernel_size)
-        ctx.conf = (pair(stride or kernel_size), pair(padding), pair(dilation))
-        win = windows(x, kernel, *ctx.conf, pad_value=-np.inf)
-        best = win[:, :, :, :, 0, 0].copy()
-        where = np.zeros(best.shape, dtype=np.int32)  # which kernel offset holds the maximum
-        for k in range(1, kernel[0] * kernel[1]):
-            candidate = win[:, :, :, :, k // kernel[1], k % kernel[1]]
-            larger = candidate > best  # strict: ties keep the first maximum, as in PyTorch
-            np.copyto(best, candidate, where=larger)
-            np.copyto(where, k, where=larger)
-        ctx.where, ctx.win_shape, ctx.x_shape = where, win.shape, x.shape
-        return best
+        """The maximum of each window (padding counts as -inf)."""
+        ctx.padding = pair(padding)
+        padded = _batch_last(x, ctx.padding, -np.inf)
+        _, ctx.offsets = _kernel_offsets(pair(kernel_size), padded.shape[1:3], pair(stride or kernel_size),
+                                        pair(dilation))
+        (rows, columns), *others = ctx.offsets
+        best = padded[:, rows, columns].copy()
+        for rows, columns in others:
+            np.maximum(best, padded[:, rows, columns], out=best)
+        ctx.padded, ctx.best = padded, best
+        return _batch_first(best)
 
     @staticmethod
     def backward(ctx, grad):
-        """g placed at each window's maximum (overlapping windows add up)."""
-        kh, kw = ctx.win_shape[4:]
-        cols = np.zeros(ctx.win_shape, dtype=grad.dtype)
-        for k in range(kh * kw):
-            np.copyto(cols[:, :, :, :, k // kw, k % kw], grad, where=ctx.where == k)
-        return scatter_windows(cols, ctx.x_shape, *ctx.conf)
+        """g at each window's first maximum in row-major order, as in PyTorch (overlapping windows add up)."""
+        padded, best = ctx.padded, ctx.best
+        g = _batch_last(grad)
+        grad_padded = np.zeros(padded.shape, dtype=g.dtype)
+        unclaimed = np.ones(best.shape, dtype=bool)  # windows whose maximum no earlier offset held
+        finite = np.isfinite(g).all()
+        for rows, columns in ctx.offsets:
+            first = (padded[:, rows, columns] == best) & unclaimed
+            unclaimed ^= first
+            # g * first, not np.where(first, g, 0): a product has no branch to mispredict on a
+            # random mask, so it is several times faster; np.where only where inf * 0 would give NaN
+            grad_padded[:, rows, columns] += g * first if finite else np.where(first, g, 0)
+        return _batch_first(_unpad(grad_padded, ctx.padding))
 
 
 class AvgPool2d(Function):
@@ -206,19 +222,25 @@ class AvgPool2d(Function):
 
     @staticmethod
     def forward(ctx, x, kernel_size, stride, padding):
-        """The mean of each window."""
-        kernel = pair(kernel_size)
-        ctx.conf = (pair(stride or kernel_size), pair(padding), (1, 1))
-        win = windows(x, kernel, *ctx.conf)
-        ctx.win_shape, ctx.x_shape = win.shape, x.shape
-        return win.mean(axis=(4, 5))
+        """The mean of each window: the sum over the kernel offsets, divided by KH KW."""
+        ctx.padding = pair(padding)
+        padded = _batch_last(x, ctx.padding)
+        _, ctx.offsets = _kernel_offsets(pair(kernel_size), padded.shape[1:3], pair(stride or kernel_size), (1, 1))
+        (rows, columns), *others = ctx.offsets
+        total = padded[:, rows, columns].copy()
+        for rows, columns in others:
+            total += padded[:, rows, columns]
+        ctx.padded_shape = padded.shape
+        return _batch_first(total / len(ctx.offsets))
 
     @staticmethod
     def backward(ctx, grad):
-        """g / (KH KW) spread over each window (overlapping windows add up)."""
-        kh, kw = ctx.win_shape[4:]
-        cols = np.broadcast_to((grad / (kh * kw))[..., None, None], ctx.win_shape)
-        return scatter_windows(cols, ctx.x_shape, *ctx.conf)
+        """g / (KH KW) added to every position of each window (overlapping windows add up)."""
+        share = _batch_last(grad) / len(ctx.offsets)
+        grad_padded = np.zeros(ctx.padded_shape, dtype=share.dtype)
+        for rows, columns in ctx.offsets:
+            grad_padded[:, rows, columns] += share
+        return _batch_first(_unpad(grad_padded, ctx.padding))
 
 
 class Pad(Function):
