@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -71,21 +70,8 @@ def time_dlcourse(students: dict, work: Path, jobs: int) -> tuple[float, float |
 
 
 def time_nbgrader(students: dict, work: Path) -> float:
-    course = work / "nbgrader-course"
-    config = LAYOUT.nbgrader_config
-    course.mkdir()
-    (course / "nbgrader_config.py").write_text(
-        "c = get_config()\n"
-        f"load_subconfig({str(config)!r})\n"
-        f"c.CourseDirectory.root = {str(course)!r}\n"
-        "c.CourseDirectory.source_directory = 'source'\n"
-        "c.CourseDirectory.release_directory = 'release'\n"
-        "c.CourseDirectory.submitted_directory = 'submitted'\n"
-        "c.CourseDirectory.autograded_directory = 'autograded'\n"
-        f"c.CourseDirectory.db_url = 'sqlite:///{course / 'gradebook.db'}'\n")
-    shutil.copytree(LAYOUT.solutions / SLUG, course / "source" / SLUG)
+    course = LAYOUT.scratch_course(work / "nbgrader-course", SLUG)
     nbgrader = [sys.executable, "-m", "nbgrader"]
-    subprocess.run([*nbgrader, "generate_assignment", SLUG, "--log-level=ERROR"], cwd=course, check=True)
     for name, notebook in students.items():
         (course / "submitted" / name / SLUG).mkdir(parents=True)
         nbformat.write(notebook, course / "submitted" / name / SLUG / f"{SLUG}.ipynb")

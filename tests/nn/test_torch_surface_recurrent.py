@@ -84,8 +84,8 @@ def test_bidirectional_reads_the_sequence_both_ways():
 class _Run:
     """A recurrent layer called with (input, hx), its output flattened into one tensor for the checks."""
 
-    def __init__(self, layer, hx=None, library=dlcourse):
-        self.layer, self.hx, self.library = layer, hx, library
+    def __init__(self, layer, hx=None, engine=dlcourse):
+        self.layer, self.hx, self.engine = layer, hx, engine
 
     def __getattr__(self, name):
         return getattr(self.layer, name)
@@ -93,7 +93,7 @@ class _Run:
     def __call__(self, x):
         out, state = self.layer(x, self.hx)
         states = state if isinstance(state, tuple) else (state,)
-        return self.library.cat([t.reshape(-1) for t in (out, *states)], 0)
+        return self.engine.cat([t.reshape(-1) for t in (out, *states)], 0)
 
 
 CONFIGS = [("RNN", dict(bidirectional=True)), ("RNN", dict(num_layers=2, bidirectional=True, nonlinearity="relu")),
@@ -105,7 +105,7 @@ CONFIGS = [("RNN", dict(bidirectional=True)), ("RNN", dict(num_layers=2, bidirec
 @pytest.mark.parametrize("kind,kwargs", CONFIGS)
 def test_bidirectional_and_projected_layers_match_torch(rng, kind, kwargs):
     ours, theirs = getattr(nn, kind)(3, 4, **kwargs), getattr(tnn, kind)(3, 4, **kwargs)
-    check_module(_Run(ours), _Run(theirs, library=torch), rng.standard_normal((5, 2, 3)), rtol=1e-9, atol=1e-12)
+    check_module(_Run(ours), _Run(theirs, engine=torch), rng.standard_normal((5, 2, 3)), rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize("kind,kwargs", CONFIGS[1::2])
@@ -124,7 +124,7 @@ def test_bidirectional_and_projected_layers_with_initial_state_match_torch(rng, 
 @pytest.mark.parametrize("kind", ["RNN", "GRU", "LSTM"])
 def test_bidirectional_layer_takes_an_unbatched_sequence(rng, kind):
     ours, theirs = getattr(nn, kind)(3, 4, bidirectional=True), getattr(tnn, kind)(3, 4, bidirectional=True)
-    check_module(_Run(ours), _Run(theirs, library=torch), rng.standard_normal((5, 3)), rtol=1e-9, atol=1e-12)
+    check_module(_Run(ours), _Run(theirs, engine=torch), rng.standard_normal((5, 3)), rtol=1e-9, atol=1e-12)
 
 
 def test_a_unidirectional_layer_starts_with_the_same_numbers_as_before():

@@ -9,6 +9,9 @@ pass writes its results to ``benchmarks/results/``.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +70,24 @@ class Layout:
     def chapter_slugs(self) -> list[str]:
         """Every chapter with a solution notebook ``solutions/SLUG/SLUG.ipynb``, in order."""
         return sorted(p.parent.name for p in self.solutions.glob("*/*.ipynb") if p.stem == p.parent.name)
+
+    def scratch_course(self, course: Path, slug: str, env: dict | None = None) -> Path:
+        """A throw-away nbgrader course at ``course`` for one chapter: the course's configuration with
+        its own folders and gradebook, the chapter's source, and its release generated. Returns ``course``."""
+        (course / "source").mkdir(parents=True)
+        (course / "nbgrader_config.py").write_text(
+            "c = get_config()\n"
+            f"load_subconfig({str(self.nbgrader_config)!r})\n"
+            f"c.CourseDirectory.root = {str(course)!r}\n"
+            "c.CourseDirectory.source_directory = 'source'\n"
+            "c.CourseDirectory.release_directory = 'release'\n"
+            "c.CourseDirectory.submitted_directory = 'submitted'\n"
+            "c.CourseDirectory.autograded_directory = 'autograded'\n"
+            f"c.CourseDirectory.db_url = 'sqlite:///{course / 'gradebook.db'}'\n")
+        shutil.copytree(self.solutions / slug, course / "source" / slug)
+        subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", slug, "--log-level=ERROR"],
+                       cwd=course, check=True, capture_output=True, env=env)
+        return course
 
     def solution(self, slug: str) -> Path:
         """``solutions/SLUG/SLUG.ipynb``."""

@@ -67,21 +67,7 @@ def grade_with_nbgrader(layout: Layout, slug: str, submissions: dict[str, nbform
 
     shards = []
     for index in range(max(1, jobs)):
-        course = work / f"course-{index}"
-        (course / "source").mkdir(parents=True)
-        (course / "nbgrader_config.py").write_text(
-            "c = get_config()\n"
-            f"load_subconfig({str(layout.nbgrader_config)!r})\n"
-            f"c.CourseDirectory.root = {str(course)!r}\n"
-            "c.CourseDirectory.source_directory = 'source'\n"
-            "c.CourseDirectory.release_directory = 'release'\n"
-            "c.CourseDirectory.submitted_directory = 'submitted'\n"
-            "c.CourseDirectory.autograded_directory = 'autograded'\n"
-            f"c.CourseDirectory.db_url = 'sqlite:///{course / 'gradebook.db'}'\n")
-        shutil.copytree(layout.solutions / slug, course / "source" / slug)
-        subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", slug, "--log-level=ERROR"],
-                       cwd=course, check=True, capture_output=True, env=_environment())
-        shards.append(course)
+        shards.append(layout.scratch_course(work / f"course-{index}", slug, _environment()))
     students = list(submissions)
     for index, student in enumerate(students):
         folder = shards[index % len(shards)] / "submitted" / student / slug
